@@ -1,0 +1,51 @@
+"""The OpenAPI document says what the service really answers: every error is a problem document.
+
+Why: FastAPI documents validation errors as `application/json` with its own shape, but the service
+answers `application/problem+json` (problems.py). Generated clients and contract tests
+(schemathesis) trust the document, so it must match the responses byte for byte in type and shape.
+"""
+
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from .problems import MEDIA_TYPE, Problem
+
+_PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+_FASTAPI_ERROR_SCHEMAS = ("HTTPValidationError", "ValidationError")
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route: the error statuses it can answer besides 422 and 500."""
+    return {status: {"description": HTTPStatus(status).phrase} for status in statuses}
+
+
+def install_problem_openapi(app: FastAPI) -> None:
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = _build(app)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _build(app: FastAPI) -> dict[str, Any]:
+    document = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes
+    )
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas.update(problem_schema.pop("$defs", {}))
+    schemas["Problem"] = problem_schema
+    for name in _FASTAPI_ERROR_SCHEMAS:
+        schemas.pop(name, None)
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            responses.setdefault("500", {"description": "Internal Server Error"})
+            for status, response in responses.items():
+                if status[0] in "45":
+                    response["content"] = {MEDIA_TYPE: {"schema": _PROBLEM_REF}}
+    return document
