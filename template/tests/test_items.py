@@ -98,6 +98,8 @@ def test_list_rejects_out_of_bounds_parameters(client: TestClient, params: dict[
     "body",
     [
         {"name": "x", "price_cents": "5"},  # no silent coercion
+        {"name": "x", "price_cents": True},
+        {"name": "x", "price_cents": 5.5},
         {"name": "", "price_cents": 5},
         {"name": "x" * 101, "price_cents": 5},
         {"name": "nul\x00", "price_cents": 5},
@@ -115,6 +117,12 @@ def test_create_rejects_invalid_bodies(client: TestClient, body: dict[str, Any])
     assert problem["status"] == 422
     assert problem["errors"], "a validation problem lists what was wrong"
     assert all(set(error) == {"loc", "msg", "type"} for error in problem["errors"])
+
+
+def test_integral_floats_are_integers_as_json_schema_says(client: TestClient) -> None:
+    response = client.post(ITEMS, json={"name": "float", "price_cents": 250.0})
+    assert response.status_code == 201
+    assert response.json()["price_cents"] == 250
 
 
 def test_malformed_json_is_a_422_problem(client: TestClient) -> None:

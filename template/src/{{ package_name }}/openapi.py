@@ -44,6 +44,9 @@ def _build(app: FastAPI) -> dict[str, Any]:
     for operations in document["paths"].values():
         for operation in operations.values():
             responses = operation.setdefault("responses", {})
+            if "requestBody" in operation:
+                # A body that is not JSON at all (bad encoding) is refused before validation.
+                responses.setdefault("400", {"description": "Bad Request"})
             responses.setdefault("500", {"description": "Internal Server Error"})
             for status, response in responses.items():
                 if status[0] in "45":

@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
+from starlette.routing import Match
 
 MEDIA_TYPE = "application/problem+json"
 
@@ -103,7 +104,26 @@ async def _handle_problem(request: Request, exc: Exception) -> Response:
 async def _handle_http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     detail = None if exc.detail == HTTPStatus(exc.status_code).phrase else str(exc.detail)
-    return problem_response(request, exc.status_code, detail=detail, headers=exc.headers)
+    headers = exc.headers
+    if exc.status_code == HTTPStatus.METHOD_NOT_ALLOWED:
+        headers = {"Allow": ", ".join(_allowed_methods(request))}
+    return problem_response(request, exc.status_code, detail=detail, headers=headers)
+
+
+_METHODS = ("DELETE", "GET", "PATCH", "POST", "PUT")
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    # Starlette names only the first route that matched the path, but GET and POST on one path are
+    # two routes; RFC 9110 wants Allow to list every method the path supports, so ask the router.
+    routes = request.app.router.routes
+    return [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
+        )
+    ]
 
 
 async def _handle_validation_error(request: Request, exc: Exception) -> Response:
