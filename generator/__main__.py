@@ -1,0 +1,5 @@
+"""`python -m prodready` runs the CLI."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,262 @@
+"""The `prodready` command line: new, update, options and --version."""
+
+import json
+import shlex
+import sys
+import warnings
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from . import __version__
+from .answers import parse_set_options, read_answers_file
+from .create import check_destination, create_project
+from .errors import FAILED, CliError
+from .source import TemplateSource
+from .update import check_clean_work_tree, recorded_template, update_project
+
+app = typer.Typer(
+    name="prodready",
+    help="Generate production-ready FastAPI services and keep them current with copier update.",
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+SetOptions = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        metavar="KEY=VALUE",
+        help="Answer a question (repeatable); see `prodready options` for the questions.",
+        show_default=False,
+    ),
+]
+TemplateOption = Annotated[
+    str | None,
+    typer.Option(
+        "--template",
+        metavar="SRC",
+        help="Use this copier template (path, git URL, gh:owner/repo) instead of the shipped one.",
+        show_default=False,
+    ),
+]
+
+
+def _print_version(requested: bool) -> None:
+    if requested:
+        print(f"prodready {__version__}")
+        raise typer.Exit()
+
+
+@app.callback(invoke_without_command=True)
+def _root(
+    context: typer.Context,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Show the version and exit.", is_eager=True, callback=_print_version
+        ),
+    ] = False,
+) -> None:
+    if context.invoked_subcommand is None:
+        print(context.get_help())
+
+
+@app.command()
+def new(
+    destination: Annotated[
+        Path,
+        typer.Argument(help="Directory to create (or an empty one to fill).", show_default=False),
+    ],
+    defaults: Annotated[
+        bool, typer.Option("--defaults", help="Use the default for every question not answered.")
+    ] = False,
+    set_options: SetOptions = None,
+    answers_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--answers-file",
+            metavar="FILE",
+            help="YAML mapping of answers; --set wins over it.",
+            show_default=False,
+        ),
+    ] = None,
+    template: TemplateOption = None,
+    vcs_ref: Annotated[
+        str | None,
+        typer.Option(
+            "--vcs-ref",
+            metavar="REF",
+            help="Tag or commit of --template to use (default: its latest tag).",
+            show_default=False,
+        ),
+    ] = None,
+    no_git: Annotated[
+        bool, typer.Option("--no-git", help="Do not create a git repository with a first commit.")
+    ] = False,
+) -> None:
+    """Generate a new service."""
+    if vcs_ref and not template:
+        raise CliError(
+            "--vcs-ref selects a version of --template; the shipped template has one version"
+        )
+    source = TemplateSource(_usable_location(template), vcs_ref) if template else TemplateSource()
+    check_destination(destination.absolute())
+    questionnaire = source.questionnaire()
+    answers = read_answers_file(answers_file, questionnaire) if answers_file else {}
+    answers.update(parse_set_options(set_options or [], questionnaire))
+    if not defaults and not sys.stdin.isatty():
+        missing = questionnaire.unanswered(answers)
+        if missing:
+            raise CliError(
+                f"stdin is not a terminal, so nothing can ask for {', '.join(missing)}: "
+                "answer with --set NAME=VALUE (or --answers-file) or use --defaults"
+            )
+    created = create_project(destination, source, answers, defaults=defaults, init_git=not no_git)
+    print(
+        f"Created {destination} from {source.describe()}"
+        + (f" ({created.version})." if created.version else ".")
+    )
+    if created.repository:
+        print("Initialised a git repository holding the generated files as its first commit.")
+    elif not no_git:
+        print("git is not installed, so no repository was created; `prodready update` needs one.")
+    print(
+        "\nNext steps:\n"
+        f"  cd {shlex.quote(str(destination))}\n"
+        "  make install   # uv sync --locked: the locked environment in .venv\n"
+        "  make migrate   # alembic upgrade head\n"
+        "  make run       # serves http://127.0.0.1:8000 (API docs at /docs)\n"
+        "  make test"
+    )
+
+
+@app.command()
+def update(
+    path: Annotated[Path, typer.Argument(help="The project to update.")] = Path("."),
+    to: Annotated[
+        str | None,
+        typer.Option(
+            "--to",
+            metavar="REF",
+            help="Template tag or commit to move to (default: the latest tag).",
+            show_default=False,
+        ),
+    ] = None,
+    set_options: SetOptions = None,
+    defaults: Annotated[
+        bool,
+        typer.Option(
+            "--defaults",
+            help="Use the default for new questions (implied when stdin is not a terminal).",
+        ),
+    ] = False,
+) -> None:
+    """Bring a generated project up to a newer template version; your changes are kept."""
+    recorded = recorded_template(path)
+    check_clean_work_tree(path)
+    answers = {}
+    if set_options:
+        target = TemplateSource(recorded.location, to)
+        answers = parse_set_options(set_options, target.questionnaire())
+    result = update_project(path, answers, to_ref=to, defaults=defaults or not sys.stdin.isatty())
+    if result.conflicts:
+        print("\n".join(result.conflicts))
+        raise CliError(
+            f"the update left {len(result.conflicts)} file(s) with conflicts (listed on stdout): "
+            "resolve the <<<<<<< markers or .rej files, then commit",
+            FAILED,
+        )
+    if result.from_version == result.to_version:
+        print(f"{path} is already at template version {result.to_version}.")
+    else:
+        print(f"Updated {path} from template version {result.from_version} to {result.to_version}.")
+        print("Review the changes with `git diff`, then commit them.")
+
+
+@app.command()
+def options(
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print a JSON list instead of a table.")
+    ] = False,
+    template: TemplateOption = None,
+) -> None:
+    """List the questions a new service is generated from."""
+    source = TemplateSource(_usable_location(template)) if template else TemplateSource()
+    questions = source.questionnaire().questions.values()
+    if as_json:
+        listing = [
+            {
+                "name": q.name,
+                "type": q.type,
+                "default": q.default,
+                "choices": q.choices,
+                "help": q.help,
+            }
+            for q in questions
+        ]
+        print(json.dumps(listing, indent=2, default=str))
+        return
+    table = Table(title=f"Questions of {source.describe()}")
+    table.add_column("Question", no_wrap=True)
+    table.add_column("Type", no_wrap=True)
+    table.add_column("Default", overflow="fold")
+    table.add_column("Choices")
+    table.add_column("Help", ratio=1)
+    for q in questions:
+        choices = q.choices if isinstance(q.choices, str) else ", ".join(map(str, q.choices))
+        # Text, not str: defaults such as regex_replace('[^a-z0-9]+') are not rich markup.
+        table.add_row(
+            *(Text(cell) for cell in (q.name, q.type, _shown(q.default), choices, q.help))
+        )
+    Console().print(table)
+
+
+def _shown(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _usable_location(template: str) -> str:
+    """A local template as an absolute path: copier records it, and updates run elsewhere."""
+    local = Path(template).expanduser()
+    return str(local.resolve()) if local.exists() else template
+
+
+def _report(message: str) -> None:
+    # One line, whatever the message holds, so scripts can rely on the shape of errors.
+    print(f"prodready: {' '.join(message.split())}", file=sys.stderr)
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: str | None = None,
+) -> None:
+    _report(f"warning: {message}")
+
+
+def main() -> None:
+    """Run the CLI; every failure ends as one `prodready: error: ...` line and an exit status."""
+    warnings.showwarning = _show_warning
+    try:
+        status = app(prog_name="prodready", standalone_mode=False)
+    except CliError as error:
+        _report(f"error: {error.message}")
+        sys.exit(error.exit_code)
+    except typer.TyperException as error:
+        # Click's usage errors (unknown option, missing argument...), without Typer's panel.
+        context = getattr(error, "ctx", None)
+        command = context.command_path if context is not None else "prodready"
+        _report(f"error: {error.format_message()} (see {command} --help)")
+        sys.exit(error.exit_code)
+    except typer.Abort:
+        _report("error: aborted")
+        sys.exit(FAILED)
+    sys.exit(status if isinstance(status, int) else 0)

@@ -1,0 +1,54 @@
+"""The one error type the CLI reports, and the translation of copier's failures into it."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from copier.errors import CopierError, InteractiveSessionError, UserMessageError
+from jinja2 import TemplateError
+from plumbum import ProcessExecutionError
+
+BAD_INPUT = 2
+"""Exit status for a usage error or an answer, path or option the user has to fix."""
+
+FAILED = 1
+"""Exit status for a failure while doing the work (git, the network, a conflict...)."""
+
+
+class CliError(Exception):
+    """A failure the CLI reports as one `prodready: error: ...` line and an exit status."""
+
+    def __init__(self, message: str, exit_code: int = BAD_INPUT) -> None:
+        super().__init__(message)
+        self.message = message
+        self.exit_code = exit_code
+
+
+@contextmanager
+def copier_errors_reported() -> Iterator[None]:
+    """Turn what copier raises for bad answers or a failed run into a `CliError`.
+
+    Copier reports invalid answers (validators, choices, required questions, a source that
+    is not a template) as ValueError: those are the user's input, so they exit with
+    BAD_INPUT. A template that does not render and a failing git are failures of the work.
+    Git's failures surface as plumbum's ProcessExecutionError, whose text spans many lines;
+    git's last stderr line is the one that says what went wrong.
+    """
+    try:
+        yield
+    except InteractiveSessionError as error:
+        raise CliError(
+            "stdin is not a terminal and the template asks a question that has no answer: "
+            "answer it with --set NAME=VALUE or use --defaults"
+        ) from error
+    except UserMessageError as error:
+        raise CliError(error.message, FAILED) from error
+    except ValueError as error:
+        raise CliError(str(error)) from error
+    except ProcessExecutionError as error:
+        details = [line for line in str(error.stderr).splitlines() if line.strip()]
+        reason = details[-1] if details else f"exit status {error.retcode}"
+        raise CliError(f"git failed: {reason}", FAILED) from error
+    except CopierError as error:
+        raise CliError(f"copier failed: {error}", FAILED) from error
+    except TemplateError as error:
+        raise CliError(f"the template does not render: {error}", FAILED) from error

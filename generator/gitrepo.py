@@ -1,0 +1,66 @@
+"""The few git operations prodready needs, run through the git command line."""
+
+import shutil
+import subprocess
+from collections.abc import Mapping
+from pathlib import Path
+
+from .errors import FAILED, CliError
+
+# `git status --porcelain` codes of paths a merge left unresolved.
+_UNMERGED_CODES = frozenset({"DD", "AU", "UD", "UA", "DU", "AA", "UU"})
+
+
+def git_available() -> bool:
+    return shutil.which("git") is not None
+
+
+def _git(
+    repo: Path, args: tuple[str, ...], config: Mapping[str, str] | None
+) -> subprocess.CompletedProcess[str]:
+    settings = [part for key, value in (config or {}).items() for part in ("-c", f"{key}={value}")]
+    return subprocess.run(
+        ["git", *settings, "-C", str(repo), *args], capture_output=True, text=True, check=False
+    )
+
+
+def run_git(repo: Path, *args: str, config: Mapping[str, str] | None = None) -> str:
+    """Run git in `repo` and return its stdout; a failure reports git's last complaint."""
+    result = _git(repo, args, config)
+    if result.returncode != 0:
+        complaint = [line for line in result.stderr.splitlines() if line.strip()]
+        reason = complaint[-1] if complaint else f"exit status {result.returncode}"
+        raise CliError(f"git {args[0]} failed: {reason}", FAILED)
+    return result.stdout
+
+
+def is_work_tree(path: Path) -> bool:
+    """Whether `path` is inside a git working tree."""
+    result = _git(path, ("rev-parse", "--is-inside-work-tree"), None)
+    return result.returncode == 0 and result.stdout.strip() == "true"
+
+
+def configured(repo: Path, key: str) -> bool:
+    """Whether git's configuration (system, global or the repository's) sets `key`."""
+    return _git(repo, ("config", "--get", key), None).returncode == 0
+
+
+def changed_paths(repo: Path) -> list[tuple[str, Path]]:
+    """(status code, absolute path) of everything `git status` reports, untracked files too."""
+    top = Path(run_git(repo, "rev-parse", "--show-toplevel").strip())
+    fields = run_git(repo, "status", "--porcelain=v1", "-z", "--untracked-files=all").split("\0")
+    entries = []
+    fields_left = iter(fields)
+    for field in fields_left:
+        if not field:
+            continue
+        code, relative = field[:2], field[3:]
+        entries.append((code, top / relative))
+        if "R" in code or "C" in code:
+            # A rename or copy is followed by the path it came from, which is not a change.
+            next(fields_left, None)
+    return entries
+
+
+def is_unmerged(code: str) -> bool:
+    return code in _UNMERGED_CODES

@@ -1,0 +1,149 @@
+"""Where a project's template comes from, and how that is recorded so `copier update` works later.
+
+The template ships inside the package (`prodready/_template`, put there by the wheel build), so
+`prodready new` works offline. A project must not record that directory as its source: it lives in
+site-packages and changes with every upgrade. prodready's release tags are the template's versions,
+so the project records the upstream repository and the tag of the release that generated it.
+docs/updating.md describes the design.
+"""
+
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from tempfile import TemporaryDirectory
+from typing import Any
+
+import copier
+import yaml
+
+from . import __version__
+from .errors import FAILED, CliError, copier_errors_reported
+from .gitrepo import git_available, run_git
+from .questions import Questionnaire, load_questionnaire
+
+UPSTREAM_URL = "https://github.com/prodready/prodready.git"
+ANSWERS_FILE = ".copier-answers.yml"
+BUNDLED_TEMPLATE = Path(__file__).parent / "_template"
+RELEASE_TAG = f"v{__version__}"
+
+# Identity and settings for the throwaway commit, so the user's git configuration (signing,
+# hooks, a missing identity) cannot break or slow down `prodready new`.
+_THROWAWAY_COMMIT_CONFIG = {
+    "user.name": "prodready",
+    "user.email": "prodready@localhost",
+    "commit.gpgSign": "false",
+    "tag.gpgSign": "false",
+}
+
+
+@contextmanager
+def tagged_bundled_template() -> Iterator[Path]:
+    """A temporary git repository holding the shipped template, tagged as this release.
+
+    Rendering from it makes copier record `_commit: v<version>` exactly as a copy from the
+    upstream tag would.
+    """
+    with TemporaryDirectory(prefix="prodready-template-") as workdir:
+        repo = Path(workdir)
+        shutil.copy2(BUNDLED_TEMPLATE / "copier.yml", repo / "copier.yml")
+        shutil.copytree(BUNDLED_TEMPLATE / "template", repo / "template")
+        run_git(repo, "init", "--quiet")
+        run_git(repo, "add", "--all")
+        run_git(
+            repo,
+            "commit",
+            "--quiet",
+            "--no-verify",
+            "--message",
+            f"prodready {__version__} template",
+            config=_THROWAWAY_COMMIT_CONFIG,
+        )
+        run_git(repo, "tag", RELEASE_TAG, config=_THROWAWAY_COMMIT_CONFIG)
+        yield repo
+
+
+def record_upstream_release(answers_file: Path) -> None:
+    """Make the answers file name the upstream repository and this release's tag.
+
+    The file is edited line by line rather than re-dumped, so it stays byte for byte what the
+    template renders and the first `copier update` sees no spurious change in it.
+    """
+    lines = answers_file.read_text(encoding="utf-8").splitlines(keepends=True)
+    recorded = {"_commit": RELEASE_TAG, "_src_path": UPSTREAM_URL}
+    kept: list[str] = []
+    insert_at = None
+    skipping_entry = False
+    for line in lines:
+        if skipping_entry and line[:1] in (" ", "\t"):
+            continue  # the continuation of a long value being replaced
+        skipping_entry = line.split(":", 1)[0] in recorded
+        if skipping_entry:
+            insert_at = len(kept) if insert_at is None else insert_at
+        else:
+            kept.append(line)
+    if insert_at is None:
+        raise CliError(
+            f"the template's {ANSWERS_FILE} does not record _src_path, so the project could "
+            "not be updated later",
+            FAILED,
+        )
+    replacement = yaml.safe_dump(recorded, default_flow_style=False, sort_keys=False)
+    kept.insert(insert_at, replacement)
+    answers_file.write_text("".join(kept), encoding="utf-8")
+
+
+def read_recorded_source(project: Path) -> dict[str, Any]:
+    """The answers file's content, or {} when it is missing or not a mapping."""
+    try:
+        content = yaml.safe_load((project / ANSWERS_FILE).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return {}
+    return content if isinstance(content, dict) else {}
+
+
+@dataclass(frozen=True)
+class TemplateSource:
+    """The shipped template (`location=None`) or any source copier accepts, at an optional ref."""
+
+    location: str | None = None
+    vcs_ref: str | None = None
+
+    def describe(self) -> str:
+        if self.location is None:
+            return f"the prodready {__version__} template"
+        return self.location + (f" at {self.vcs_ref}" if self.vcs_ref else "")
+
+    def questionnaire(self) -> Questionnaire:
+        if self.location is None:
+            return load_questionnaire(str(BUNDLED_TEMPLATE))
+        return load_questionnaire(self.location, self.vcs_ref)
+
+    def render(self, project: Path, answers: dict[str, Any], *, defaults: bool) -> None:
+        """Render a new project into `project`, which must not exist yet."""
+        if self.location is not None:
+            _copy(self.location, self.vcs_ref, project, answers, defaults=defaults)
+            return
+        if git_available():
+            with tagged_bundled_template() as repo:
+                _copy(str(repo), RELEASE_TAG, project, answers, defaults=defaults)
+        else:
+            # Without git copier cannot read a tag; the recorded source below is the same.
+            _copy(str(BUNDLED_TEMPLATE), None, project, answers, defaults=defaults)
+        record_upstream_release(project / ANSWERS_FILE)
+
+
+def _copy(
+    src: str, vcs_ref: str | None, project: Path, answers: dict[str, Any], *, defaults: bool
+) -> None:
+    with copier_errors_reported():
+        copier.run_copy(
+            src,
+            project,
+            data=answers,
+            vcs_ref=vcs_ref,
+            defaults=defaults,
+            unsafe=False,
+            quiet=True,
+        )
