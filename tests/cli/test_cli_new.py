@@ -1,0 +1,196 @@
+"""`prodready new` renders a project, records where it came from, and commits it."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+from cli_helpers import (
+    UPSTREAM_URL,
+    Cli,
+    answers_of,
+    assert_single_error,
+    git,
+    make_template_repo,
+    make_typed_template,
+    snapshot,
+)
+
+
+def _answers(project: Path) -> dict[str, object]:
+    loaded = yaml.safe_load(answers_of(project))
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def test_defaults_render_a_committed_project_that_records_the_upstream_release(
+    cli: Cli, workdir: Path
+) -> None:
+    result = cli("new", "svc", "--defaults", cwd=workdir)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    project = workdir / "svc"
+    answers = answers_of(project)
+    assert f"_src_path: {UPSTREAM_URL}\n" in answers
+    assert "_commit: v0.1.0\n" in answers
+    for generated in ("Makefile", "pyproject.toml", "README.md", "src/my_service"):
+        assert (project / generated).exists(), generated
+    assert git(project, "rev-list", "--count", "HEAD").strip() == "1"
+    assert git(project, "status", "--porcelain") == ""
+    assert git(project, "log", "-1", "--format=%an <%ae>").strip() == (
+        "Service Developer <developer@example.com>"
+    )
+    # Only the project is left in the parent: the staging directory is gone.
+    assert [path.name for path in workdir.iterdir()] == ["svc"]
+    for step in ("cd svc", "make install", "make migrate", "make run", "make test"):
+        assert step in result.stdout
+    assert "http://127.0.0.1:8000" in result.stdout
+
+
+def test_project_name_derives_slug_and_package(cli: Cli, workdir: Path) -> None:
+    result = cli("new", "orders", "--defaults", "--set", "project_name=Order Service", cwd=workdir)
+
+    assert result.returncode == 0, result.stderr
+    answers = _answers(workdir / "orders")
+    assert answers["project_name"] == "Order Service"
+    assert answers["project_slug"] == "order-service"
+    assert answers["package_name"] == "order_service"
+    assert (workdir / "orders" / "src" / "order_service").is_dir()
+
+
+def test_answers_file_is_reused_and_set_wins_over_it(cli: Cli, workdir: Path) -> None:
+    first = cli(
+        "new", "first", "--defaults", "--set", "project_name=Billing", "--no-git", cwd=workdir
+    )
+    assert first.returncode == 0, first.stderr
+
+    # Every question answered (file + --set), so no terminal and no --defaults is needed.
+    result = cli(
+        "new",
+        "second",
+        "--answers-file",
+        workdir / "first" / ".copier-answers.yml",
+        "--set",
+        "database=postgresql",
+        "--no-git",
+        cwd=workdir,
+    )
+
+    assert result.returncode == 0, result.stderr
+    answers = _answers(workdir / "second")
+    assert answers["project_slug"] == "billing"
+    assert answers["database"] == "postgresql"
+    assert answers["_src_path"] == UPSTREAM_URL
+
+
+def test_empty_existing_destination_is_filled_in_place(cli: Cli, workdir: Path) -> None:
+    destination = workdir / "svc"
+    destination.mkdir()
+    inode = destination.stat().st_ino
+
+    result = cli("new", ".", "--defaults", "--no-git", cwd=destination)
+
+    assert result.returncode == 0, result.stderr
+    assert destination.stat().st_ino == inode
+    assert (destination / ".copier-answers.yml").is_file()
+    assert not (destination / ".git").exists()
+    assert [path.name for path in workdir.iterdir()] == ["svc"]
+
+
+def test_without_git_identity_the_first_commit_is_the_authors(
+    cli: Cli, workdir: Path, user_home: Path
+) -> None:
+    (user_home / ".gitconfig").write_text("", encoding="utf-8")
+
+    result = cli(
+        "new", "svc", "--defaults", "--set", "author_email=orders@example.com", cwd=workdir
+    )
+
+    assert result.returncode == 0, result.stderr
+    author = git(workdir / "svc", "log", "-1", "--format=%an <%ae>").strip()
+    assert author == "Service Team <orders@example.com>"
+
+
+def test_without_git_installed_the_project_records_the_same_source(
+    cli: Cli, workdir: Path, tmp_path: Path
+) -> None:
+    with_git = cli("new", "with-git", "--defaults", cwd=workdir)
+    assert with_git.returncode == 0, with_git.stderr
+    no_tools = tmp_path / "bin-without-git"
+    no_tools.mkdir()
+
+    result = cli("new", "without-git", "--defaults", cwd=workdir, env={"PATH": str(no_tools)})
+
+    assert result.returncode == 0, result.stderr
+    assert "git is not installed" in result.stdout
+    assert not (workdir / "without-git" / ".git").exists()
+    assert answers_of(workdir / "without-git") == answers_of(workdir / "with-git")
+
+
+def test_template_option_records_its_source_and_tag(
+    cli: Cli, workdir: Path, tmp_path: Path
+) -> None:
+    template = make_template_repo(tmp_path / "template-repo", "v1.0.0")
+
+    result = cli("new", "svc", "--template", template, "--defaults", cwd=workdir)
+
+    assert result.returncode == 0, result.stderr
+    answers = _answers(workdir / "svc")
+    assert answers["_src_path"] == str(template)
+    assert answers["_commit"] == "v1.0.0"
+
+
+def test_values_are_cast_to_the_question_type(cli: Cli, workdir: Path, tmp_path: Path) -> None:
+    template = make_typed_template(tmp_path / "typed")
+    answers = workdir / "answers.yml"
+    answers.write_text("port: 9000\ncolour: blue\n", encoding="utf-8")
+
+    result = cli(
+        "new",
+        "svc",
+        "--template",
+        template,
+        "--answers-file",
+        answers,
+        "--set",
+        "debug=yes",
+        "--set",
+        "tags=[api, orders]",
+        "--set",
+        "port=8080",
+        "--no-git",
+        cwd=workdir,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert (workdir / "svc" / "settings.txt").read_text(encoding="utf-8") == (
+        "port=8080 debug=True tags=['api', 'orders'] colour=blue\n"
+    )
+
+
+def test_failure_while_rendering_leaves_nothing(cli: Cli, workdir: Path, tmp_path: Path) -> None:
+    template = make_typed_template(tmp_path / "broken")
+    (template / "broken.txt.jinja").write_text("{{ port | no_such_filter }}\n", encoding="utf-8")
+    before = snapshot(workdir)
+
+    result = cli("new", "svc", "--template", template, "--defaults", cwd=workdir)
+
+    assert_single_error(result, 1, "the template does not render: No filter named 'no_such_filter'")
+    assert snapshot(workdir) == before
+
+
+def test_python_dash_m_and_version(cli: Cli) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "prodready", "--version"],
+        env=dict(cli.env),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "prodready 0.1.0\n"
+    assert cli("--version").stdout == result.stdout
+    assert os.access(cli.script, os.X_OK)
