@@ -119,7 +119,7 @@ def new(
     created = create_project(destination, source, answers, defaults=defaults, init_git=not no_git)
     print(
         f"Created {destination} from {source.describe()}"
-        + (f" ({created.version})." if created.version else ".")
+        + (f" at {created.version}." if created.version else ".")
     )
     if created.repository:
         print("Initialised a git repository holding the generated files as its first commit.")
@@ -163,7 +163,9 @@ def update(
     if set_options:
         target = TemplateSource(recorded.location, to)
         answers = parse_set_options(set_options, target.questionnaire())
-    result = update_project(path, answers, to_ref=to, defaults=defaults or not sys.stdin.isatty())
+    result = update_project(
+        path, recorded, answers, to_ref=to, defaults=defaults or not sys.stdin.isatty()
+    )
     if result.conflicts:
         print("\n".join(result.conflicts))
         raise CliError(
@@ -172,9 +174,9 @@ def update(
             FAILED,
         )
     if result.from_version == result.to_version:
-        print(f"{path} is already at template version {result.to_version}.")
+        print(f"The project is already at template version {result.to_version}.")
     else:
-        print(f"Updated {path} from template version {result.from_version} to {result.to_version}.")
+        print(f"Updated from template version {result.from_version} to {result.to_version}.")
         print("Review the changes with `git diff`, then commit them.")
 
 
@@ -258,5 +260,10 @@ def main() -> None:
         sys.exit(error.exit_code)
     except typer.Abort:
         _report("error: aborted")
+        sys.exit(FAILED)
+    except OSError as error:
+        # The filesystem refused (permissions, a full disk, a name too long): report, not trace.
+        where = f": {error.filename}" if error.filename else ""
+        _report(f"error: {error.strerror or error}{where}")
         sys.exit(FAILED)
     sys.exit(status if isinstance(status, int) else 0)

@@ -40,13 +40,12 @@ def create_project(
     defaults: bool,
     init_git: bool,
 ) -> CreatedProject:
-    """Render `source` into `destination`; on any failure nothing is left behind.
+    """Render `source` into `destination` (see check_destination); a failure leaves nothing.
 
     The project is rendered (and committed) in a staging directory next to the destination, on
     the same filesystem, so moving it into place is a rename that cannot half-succeed.
     """
     destination = destination.absolute()
-    check_destination(destination)
     with TemporaryDirectory(
         dir=destination.parent, prefix=f".{destination.name}.prodready-"
     ) as staging:

@@ -7,6 +7,7 @@ so the project records the upstream repository and the tag of the release that g
 docs/updating.md describes the design.
 """
 
+import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,6 +36,7 @@ _THROWAWAY_COMMIT_CONFIG = {
     "user.email": "prodready@localhost",
     "commit.gpgSign": "false",
     "tag.gpgSign": "false",
+    "core.hooksPath": os.devnull,
 }
 
 
@@ -55,7 +57,6 @@ def tagged_bundled_template() -> Iterator[Path]:
             repo,
             "commit",
             "--quiet",
-            "--no-verify",
             "--message",
             f"prodready {__version__} template",
             config=_THROWAWAY_COMMIT_CONFIG,
@@ -111,9 +112,7 @@ class TemplateSource:
     vcs_ref: str | None = None
 
     def describe(self) -> str:
-        if self.location is None:
-            return f"the prodready {__version__} template"
-        return self.location + (f" at {self.vcs_ref}" if self.vcs_ref else "")
+        return "the prodready template" if self.location is None else self.location
 
     def questionnaire(self) -> Questionnaire:
         if self.location is None:

@@ -49,10 +49,17 @@ def check_clean_work_tree(project: Path) -> None:
 
 
 def update_project(
-    project: Path, answers: dict[str, Any], *, to_ref: str | None, defaults: bool
+    project: Path,
+    recorded: TemplateSource,
+    answers: dict[str, Any],
+    *,
+    to_ref: str | None,
+    defaults: bool,
 ) -> UpdateResult:
-    """Run copier update (the project's checks already passed) and find what did not merge."""
-    before = recorded_template(project)
+    """Run copier update from the `recorded` template and find what did not merge.
+
+    The caller has checked the project (recorded_template, check_clean_work_tree).
+    """
     with copier_errors_reported():
         copier.run_update(
             project,
@@ -67,7 +74,7 @@ def update_project(
         )
     after = recorded_template(project)
     return UpdateResult(
-        from_version=str(before.vcs_ref),
+        from_version=str(recorded.vcs_ref),
         to_version=str(after.vcs_ref),
         conflicts=find_conflicts(project),
     )
