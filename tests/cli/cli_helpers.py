@@ -5,8 +5,11 @@ change it and tag again, so a test reads as the story it checks.
 """
 
 import os
+import pty
+import select
 import shutil
 import subprocess
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -127,3 +130,37 @@ def make_typed_template(path: Path) -> Path:
         "port={{ port }} debug={{ debug }} tags={{ tags }} colour={{ colour }}\n", encoding="utf-8"
     )
     return path
+
+
+def run_in_terminal(
+    command: list[str], *, cwd: Path, env: Mapping[str, str], prompt: str, reply: str
+) -> tuple[str, int]:
+    """Run `command` on a pseudo-terminal, answer `prompt` with `reply`; (transcript, status)."""
+    controller, device = pty.openpty()
+    process = subprocess.Popen(
+        command, cwd=cwd, env=env, stdin=device, stdout=device, stderr=device
+    )
+    os.close(device)  # the child holds it now; reading ends once the child closes it too
+    transcript = b""
+    replied = False
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        readable, _, _ = select.select([controller], [], [], 0.5)
+        if not readable:
+            continue
+        try:
+            chunk = os.read(controller, 4096)
+        except OSError:  # Linux reports the closed terminal as EIO
+            break
+        if not chunk:
+            break
+        transcript += chunk
+        if not replied and prompt.encode() in transcript:
+            os.write(controller, reply.encode())
+            replied = True
+    os.close(controller)
+    try:
+        return transcript.decode(errors="replace"), process.wait(timeout=10)
+    finally:
+        if process.poll() is None:  # it never finished: do not leave it behind
+            process.kill()

@@ -10,11 +10,15 @@ from cli_helpers import (
     UPSTREAM_URL,
     Cli,
     answers_of,
+    append_line,
     assert_single_error,
     git,
     make_template_repo,
     make_typed_template,
+    release,
+    run_in_terminal,
     snapshot,
+    template_source_of,
 )
 
 
@@ -129,17 +133,32 @@ def test_without_git_installed_the_project_records_the_same_source(
     assert answers_of(workdir / "without-git") == answers_of(workdir / "with-git")
 
 
-def test_template_option_records_its_source_and_tag(
+def test_template_option_records_its_absolute_source_and_tag(
     cli: Cli, workdir: Path, tmp_path: Path
 ) -> None:
     template = make_template_repo(tmp_path / "template-repo", "v1.0.0")
+    append_line(template_source_of(template, "Makefile"), "# only in v2")
+    release(template, "v2.0.0")
 
-    result = cli("new", "svc", "--template", template, "--defaults", cwd=workdir)
+    # Relative to the working directory; `copier update` later runs from the project.
+    result = cli(
+        "new",
+        "svc",
+        "--template",
+        "../template-repo",
+        "--vcs-ref",
+        "v1.0.0",
+        "--defaults",
+        cwd=workdir,
+    )
 
     assert result.returncode == 0, result.stderr
+    assert "Created svc from " in result.stdout
+    assert " at v1.0.0." in result.stdout
     answers = _answers(workdir / "svc")
-    assert answers["_src_path"] == str(template)
+    assert answers["_src_path"] == str(template.resolve())
     assert answers["_commit"] == "v1.0.0"
+    assert "# only in v2" not in (workdir / "svc" / "Makefile").read_text(encoding="utf-8")
 
 
 def test_values_are_cast_to_the_question_type(cli: Cli, workdir: Path, tmp_path: Path) -> None:
@@ -179,6 +198,30 @@ def test_failure_while_rendering_leaves_nothing(cli: Cli, workdir: Path, tmp_pat
 
     assert_single_error(result, 1, "the template does not render: No filter named 'no_such_filter'")
     assert snapshot(workdir) == before
+
+
+def test_filesystem_failure_is_one_error_line(cli: Cli, workdir: Path) -> None:
+    result = cli("new", "s" * 300, "--defaults", cwd=workdir)
+
+    assert_single_error(result, 1, "prodready: error: File name too long")
+    assert snapshot(workdir) == {}
+
+
+def test_terminal_asks_for_the_answers_missing(cli: Cli, workdir: Path) -> None:
+    answered = ["project_name=Tty Service", "project_slug=tty-service", "description=Asks."]
+    answered += ["author_name=A", "author_email=a@example.com", "python_version=3.12"]
+    arguments = ["new", "svc", *(part for pair in answered for part in ("--set", pair))]
+
+    transcript, status = run_in_terminal(
+        [str(cli.script), *arguments, "--set", "database=sqlite"],
+        cwd=workdir,
+        env=cli.env,
+        prompt="Python import package",  # package_name is the one question left unanswered
+        reply="\r",  # take the default the prompt shows
+    )
+
+    assert status == 0, transcript
+    assert _answers(workdir / "svc")["package_name"] == "tty_service"
 
 
 def test_python_dash_m_and_version(cli: Cli) -> None:

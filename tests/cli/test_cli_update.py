@@ -60,6 +60,25 @@ def test_update_keeps_the_users_edit_and_brings_the_new_release(
     assert _recorded(project) == (str(template), "v2.0.0")
 
 
+def test_to_moves_to_the_given_release_rather_than_the_latest(
+    cli: Cli, workdir: Path, tmp_path: Path
+) -> None:
+    template = make_template_repo(tmp_path / "template-repo", "v1.0.0")
+    makefile = template_source_of(template, "Makefile")
+    append_line(makefile, "# v2")
+    release(template, "v2.0.0")
+    append_line(makefile, "# v3")
+    release(template, "v3.0.0")
+    project = _generate(cli, workdir, "--template", template, "--vcs-ref", "v1.0.0")
+
+    result = cli("update", project, "--to", "v2.0.0")
+
+    assert result.returncode == 0, result.stderr
+    assert "from template version v1.0.0 to v2.0.0" in result.stdout
+    assert (project / "Makefile").read_text(encoding="utf-8").endswith("# v2\n")
+    assert _recorded(project) == (str(template), "v2.0.0")
+
+
 def test_conflicting_edits_are_listed_and_fail_the_update(
     cli: Cli, workdir: Path, tmp_path: Path
 ) -> None:
