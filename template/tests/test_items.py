@@ -86,6 +86,10 @@ def test_name_filter_treats_wildcards_literally(client: TestClient) -> None:
         {"sort": "password"},
         {"name_contains": "a\x00b"},
         {"min_price_cents": 2**31},
+        {"limit": "1.0"},
+        {"offset": "1e3"},
+        {"limit": ["1", "2"]},
+        {"name_contains": ["a", "b"]},
     ],
 )
 def test_list_rejects_out_of_bounds_parameters(client: TestClient, params: dict[str, Any]) -> None:
@@ -132,6 +136,6 @@ def test_malformed_json_is_a_422_problem(client: TestClient) -> None:
     assert response.json()["errors"][0]["type"] == "json_invalid"
 
 
-@pytest.mark.parametrize("item_id", ["0", "abc", str(2**31)])
+@pytest.mark.parametrize("item_id", ["0", "abc", "1.0", str(2**31)])
 def test_item_ids_out_of_range_are_rejected(client: TestClient, item_id: str) -> None:
     assert client.get(f"{ITEMS}/{item_id}").status_code == 422

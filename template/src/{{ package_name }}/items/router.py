@@ -2,16 +2,19 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import APIRouter, Depends, Path, Query, status
 
 from ..db import SessionDep
 from ..openapi import problem_responses
+from ..query import INTEGER_ONLY, reject_repeated_parameters
 from . import service
 from .schemas import MAX_INT32, NO_NUL, ItemIn, ItemOut, ItemPage, ItemSort
 
-router = APIRouter(prefix="/api/v1/items", tags=["items"])
+router = APIRouter(
+    prefix="/api/v1/items", tags=["items"], dependencies=[Depends(reject_repeated_parameters)]
+)
 
-ItemId = Annotated[int, Path(ge=1, le=MAX_INT32)]
+ItemId = Annotated[int, Path(ge=1, le=MAX_INT32), INTEGER_ONLY]
 MAX_PAGE_SIZE = 100
 MAX_OFFSET = 1_000_000
 
@@ -25,12 +28,12 @@ async def create_item(data: ItemIn, session: SessionDep) -> ItemOut:
 @router.get("")
 async def list_items(
     session: SessionDep,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
-    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE), INTEGER_ONLY] = 20,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET), INTEGER_ONLY] = 0,
     sort: ItemSort = ItemSort.CREATED_DESC,
     name_contains: Annotated[str | None, Query(max_length=100, pattern=NO_NUL)] = None,
-    min_price_cents: Annotated[int | None, Query(ge=0, le=MAX_INT32)] = None,
-    max_price_cents: Annotated[int | None, Query(ge=0, le=MAX_INT32)] = None,
+    min_price_cents: Annotated[int | None, Query(ge=0, le=MAX_INT32), INTEGER_ONLY] = None,
+    max_price_cents: Annotated[int | None, Query(ge=0, le=MAX_INT32), INTEGER_ONLY] = None,
 ) -> ItemPage:
     items, total = await service.list_items(
         session,

@@ -1,0 +1,54 @@
+"""Session fixtures: each option set is rendered and installed once and shared by every test."""
+
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import copier
+import pytest
+
+from .environment import find_python, free_port, fresh_postgres_database, tool_env, unavailable
+from .matrix import REPO, option_sets
+from .project import GeneratedProject, RunningService, serve
+
+OPTION_SETS = option_sets()
+
+
+def render(destination: Path, answers: dict[str, Any]) -> None:
+    # vcs_ref="HEAD" renders the working tree (uncommitted changes included), never an older tag.
+    copier.run_copy(str(REPO), destination, data=answers, defaults=True, quiet=True, vcs_ref="HEAD")
+
+
+@pytest.fixture(scope="session", params=list(OPTION_SETS), ids=list(OPTION_SETS))
+def project(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[GeneratedProject]:
+    answers = OPTION_SETS[request.param]
+    python = find_python(answers["python_version"])
+    if python is None:
+        unavailable(f"Python {answers['python_version']} is not installed on this machine")
+    assert python is not None
+    with ExitStack() as cleanup:
+        destination = tmp_path_factory.mktemp("project") / "service"
+        render(destination, answers)
+        generated = GeneratedProject(path=destination, answers=answers, env=tool_env(python))
+        if answers["database"] == "postgresql":
+            generated.database_url = cleanup.enter_context(fresh_postgres_database("live"))
+            generated.test_database_url = cleanup.enter_context(fresh_postgres_database("tests"))
+        generated.run("make", "install")
+        yield generated
+
+
+@pytest.fixture(scope="session")
+def service(
+    project: GeneratedProject, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningService]:
+    """The project served by its own `make migrate` and `make run`, on a free port."""
+    project.run("make", "migrate")
+    port = free_port()
+    log_path = tmp_path_factory.mktemp("logs") / "service.log"
+    with serve(
+        project, ["make", "--silent", "run", f"PORT={port}"], port=port, log_path=log_path
+    ) as running:
+        yield running

@@ -1,0 +1,140 @@
+"""A generated project as a user has it: rendered, installed from its lock, run by its Makefile."""
+
+import json
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+SERVER_START_TIMEOUT = 60.0
+SERVER_STOP_TIMEOUT = 25.0  # The Makefile's --timeout-graceful-shutdown plus a margin.
+
+
+@dataclass
+class GeneratedProject:
+    path: Path
+    answers: dict[str, Any]
+    env: dict[str, str]
+    # Set for the PostgreSQL option: fresh databases for the live service and for its own tests.
+    database_url: str | None = None
+    test_database_url: str | None = None
+
+    @property
+    def package(self) -> str:
+        return str(yaml.safe_load((self.path / ".copier-answers.yml").read_text())["package_name"])
+
+    def service_env(self) -> dict[str, str]:
+        env = dict(self.env)
+        if self.database_url:
+            env["DATABASE_URL"] = self.database_url
+        if self.test_database_url:
+            env["TEST_DATABASE_URL"] = self.test_database_url
+        return env
+
+    def run(self, *command: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+        """Run a command in the project; fail the test with its output if it fails."""
+        result = subprocess.run(
+            command,
+            cwd=self.path,
+            env=self.service_env(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise AssertionError(
+                f"`{' '.join(command)}` exited {result.returncode} in {self.path}\n"
+                f"--- stdout ---\n{result.stdout[-6000:]}\n--- stderr ---\n{result.stderr[-6000:]}"
+            )
+        return result
+
+    def snapshot(self) -> dict[str, bytes]:
+        """Every file a user would commit, by relative path."""
+        skipped = {".venv", ".git", ".mypy_cache", ".ruff_cache", ".pytest_cache", "__pycache__"}
+        return {
+            str(path.relative_to(self.path)): path.read_bytes()
+            for path in sorted(self.path.rglob("*"))
+            if path.is_file()
+            and not skipped.intersection(path.relative_to(self.path).parts)
+            and path.suffix != ".db"
+            and path.name != ".coverage"
+        }
+
+
+@dataclass
+class RunningService:
+    url: str
+    log_path: Path
+    process: subprocess.Popen[bytes]
+    client: httpx.Client = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.client = httpx.Client(base_url=self.url, timeout=10)
+
+    def log_lines(self) -> list[dict[str, Any]]:
+        """Every stdout line, parsed: a line that is not JSON fails the parse, on purpose."""
+        lines = self.log_path.read_text().splitlines()
+        return [json.loads(line) for line in lines if line.strip()]
+
+    def stop(self, sig: int = signal.SIGTERM) -> int:
+        """Signal the server's process group and wait for it; returns the exit code."""
+        self.client.close()
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, sig)
+            try:
+                return self.process.wait(timeout=SERVER_STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+                raise
+        return self.process.returncode
+
+
+@contextmanager
+def serve(
+    project: GeneratedProject, command: list[str], *, port: int, log_path: Path
+) -> Iterator[RunningService]:
+    """Start `command`, which serves on 127.0.0.1:`port`, and wait until it is live."""
+    url = f"http://127.0.0.1:{port}"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            command,
+            cwd=project.path,
+            env=project.service_env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, so a signal reaches make, uv, uvicorn
+        )
+    service = RunningService(url=url, log_path=log_path, process=process)
+    try:
+        _wait_until_live(service)
+        yield service
+    finally:
+        if process.poll() is None:
+            service.stop()
+
+
+def _wait_until_live(service: RunningService) -> None:
+    deadline = time.monotonic() + SERVER_START_TIMEOUT
+    while time.monotonic() < deadline:
+        if service.process.poll() is not None:
+            raise AssertionError(
+                f"the service exited with {service.process.returncode} before answering:\n"
+                + service.log_path.read_text()[-6000:]
+            )
+        try:
+            if service.client.get("/health/live").status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"the service did not answer /health/live within {SERVER_START_TIMEOUT}s")

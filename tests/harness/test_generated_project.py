@@ -1,0 +1,184 @@
+"""Each option set as a user gets it: installed from its lock, linted, tested, served for real."""
+
+import re
+import signal
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+import yaml
+
+from .environment import free_port
+from .matrix import REPO
+from .project import GeneratedProject, RunningService, serve
+
+pytestmark = pytest.mark.slow
+
+SECURITY_HEADERS = {
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "no-referrer",
+    "content-security-policy": "default-src 'none'; frame-ancestors 'none'",
+}
+
+
+def test_answers_file_records_the_answers_and_nothing_else(project: GeneratedProject) -> None:
+    recorded = yaml.safe_load((project.path / ".copier-answers.yml").read_text())
+    questions = yaml.safe_load((REPO / "copier.yml").read_text())
+    asked = {name for name, spec in questions.items() if not name.startswith("_")}
+    asked -= {
+        name
+        for name, spec in questions.items()
+        if isinstance(spec, dict) and spec.get("when") is False
+    }
+    assert {key for key in recorded if not key.startswith("_")} == asked
+    assert {"_src_path", "_commit"} <= set(recorded)
+    for key, value in project.answers.items():
+        assert recorded[key] == value
+
+
+def test_lock_matches_the_rendered_pyproject(project: GeneratedProject) -> None:
+    project.run("uv", "lock", "--check")
+
+
+def test_lint_is_clean(project: GeneratedProject) -> None:
+    project.run("make", "lint")
+
+
+def test_formatter_changes_nothing(project: GeneratedProject) -> None:
+    before = project.snapshot()
+    project.run("make", "format")
+    after = project.snapshot()
+    changed = sorted(
+        path for path in before.keys() | after.keys() if before.get(path) != after.get(path)
+    )
+    assert changed == []
+
+
+def test_own_tests_pass_with_the_coverage_gate(project: GeneratedProject) -> None:
+    output = project.run("make", "test").stdout
+    coverage = re.search(r"Total coverage: (\d+\.\d+)%", output)
+    passed = re.search(r"(\d+) passed", output)
+    assert coverage, output[-3000:]
+    assert passed, output[-3000:]
+    assert float(coverage.group(1)) >= 90
+    assert int(passed.group(1)) >= 50
+    assert " failed" not in output
+    assert " error" not in output
+
+
+def test_service_answers_for_real(service: RunningService) -> None:
+    client = service.client
+    request_id = f"harness-{uuid.uuid4().hex}"
+
+    live = client.get("/health/live", headers={"X-Request-ID": request_id})
+    assert live.status_code == 200
+    assert live.json()["status"] == "ok"
+    assert live.headers["x-request-id"] == request_id
+    for name, value in SECURITY_HEADERS.items():
+        assert live.headers[name] == value
+
+    ready = client.get("/health/ready")
+    assert ready.status_code == 200, ready.text
+    assert ready.json()["checks"] == {"database": "ok"}
+
+    name = f"harness item {uuid.uuid4().hex[:8]}"
+    created = client.post("/api/v1/items", json={"name": name, "price_cents": 1999, "quantity": 2})
+    assert created.status_code == 201, created.text
+    item = created.json()
+    listed = client.get("/api/v1/items", params={"name_contains": name, "sort": "name"})
+    assert listed.status_code == 200
+    assert [found["id"] for found in listed.json()["items"]] == [item["id"]]
+    fetched = client.get(f"/api/v1/items/{item['id']}")
+    assert fetched.json() == item
+
+    missing = client.get("/api/v1/items/2147483647")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == "application/problem+json"
+    problem = missing.json()
+    assert problem["status"] == 404
+    assert problem["request_id"] == missing.headers["x-request-id"]
+    for name_, value in SECURITY_HEADERS.items():
+        assert missing.headers[name_] == value
+
+    metrics = client.get("/metrics")
+    assert metrics.status_code == 200
+    assert metrics.headers["content-type"].startswith("text/plain")
+    assert 'http_requests_total{method="POST",route="/api/v1/items",status="201"}' in metrics.text
+    assert (
+        'http_request_duration_seconds_bucket{le="0.1",method="GET",route="/health/ready"}'
+        in metrics.text
+    )
+
+    logs = service.log_lines()  # every stdout line must be JSON
+    access = [line for line in logs if line.get("event") == "request"]
+    traced = [line for line in access if line["request_id"] == request_id]
+    assert len(traced) == 1
+    assert traced[0]["route"] == "/health/live"
+    assert traced[0]["status"] == 200
+    assert traced[0]["client"] == "127.0.0.1"
+    assert any(
+        line["status"] == 404 and line["route"] == "/api/v1/items/{item_id}" for line in access
+    )
+    assert any(line.get("event") == "startup" for line in logs)
+
+
+def test_schemathesis_finds_no_server_error_and_no_schema_violation(
+    service: RunningService,
+) -> None:
+    schemathesis = Path(sys.executable).parent / "schemathesis"
+    result = subprocess.run(
+        [
+            str(schemathesis),
+            "run",
+            f"{service.url}/openapi.json",
+            "--checks",
+            "all",
+            "--workers",
+            "1",
+            "--max-examples",
+            "100",
+            "--seed",
+            "20261124",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    summary = result.stdout[-4000:]
+    assert result.returncode == 0, summary
+    assert "No issues found" in summary
+    generated = re.search(r"(\d+) generated, (\d+) passed", summary)
+    assert generated, summary
+    assert int(generated.group(1)) == int(generated.group(2)) >= 300
+    print(summary)
+
+
+def test_sigterm_drains_and_exits_cleanly(project: GeneratedProject, tmp_path: Path) -> None:
+    # As a container runs it: uvicorn itself receives SIGTERM (exec-form entrypoint, PID 1).
+    project.run("make", "migrate")
+    port = free_port()
+    command = [
+        str(project.path / ".venv" / "bin" / "uvicorn"),
+        f"{project.package}.main:app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--no-access-log",
+        "--timeout-graceful-shutdown",
+        "20",
+    ]
+    with serve(project, command, port=port, log_path=tmp_path / "server.log") as running:
+        assert running.client.get("/health/ready").status_code == 200
+        exit_code = running.stop(signal.SIGTERM)
+    # After a graceful shutdown uvicorn re-raises the signal, so the exit status says what stopped
+    # it; anything else (a crash, SIGKILL after the grace period) fails here.
+    assert exit_code in (0, -signal.SIGTERM)
+    events = [line["event"] for line in running.log_lines()]
+    assert "Application shutdown complete." in events
+    assert events.index("shutdown") > events.index("startup")
+    assert any(event.startswith("Finished server process") for event in events)
