@@ -25,7 +25,7 @@ DEFAULT_SLUG = "my-service"
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--upgrade", action="store_true", help="move every pin to the newest release")
+    parser.add_argument("--upgrade", action="store_true", help="move every pin to the newest")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         project = Path(scratch) / "project"
