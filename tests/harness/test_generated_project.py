@@ -143,6 +143,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(
             "--seed",
             "20261124",
         ],
+        cwd=service.log_path.parent,  # its cache directory stays out of the repository
         capture_output=True,
         text=True,
         timeout=900,
