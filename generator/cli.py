@@ -157,14 +157,15 @@ def update(
     ] = False,
 ) -> None:
     """Bring a generated project up to a newer template version; your changes are kept."""
-    recorded = recorded_template(path)
-    check_clean_work_tree(path)
+    project = path.absolute()
+    recorded = recorded_template(project)
+    check_clean_work_tree(project)
     answers = {}
     if set_options:
         target = TemplateSource(recorded.location, to)
         answers = parse_set_options(set_options, target.questionnaire())
     result = update_project(
-        path, recorded, answers, to_ref=to, defaults=defaults or not sys.stdin.isatty()
+        project, recorded, answers, to_ref=to, defaults=defaults or not sys.stdin.isatty()
     )
     if result.conflicts:
         print("\n".join(result.conflicts))

@@ -117,7 +117,13 @@ class TemplateSource:
     def questionnaire(self) -> Questionnaire:
         if self.location is None:
             return load_questionnaire(str(BUNDLED_TEMPLATE))
-        return load_questionnaire(self.location, self.vcs_ref)
+        try:
+            return load_questionnaire(self.location, self.vcs_ref)
+        except CliError as error:
+            # Copier's reasons ("Unknown revision: 'v9'") do not say which template they mean.
+            raise CliError(
+                f"cannot read the template {self.describe()}: {error.message}", error.exit_code
+            ) from error
 
     def render(self, project: Path, answers: dict[str, Any], *, defaults: bool) -> None:
         """Render a new project into `project`, which must not exist yet."""

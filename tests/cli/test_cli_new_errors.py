@@ -45,6 +45,11 @@ BAD_ANSWERS = [
         ["--set", "project_name"], "--set expects KEY=VALUE, not 'project_name'", id="set-no-equals"
     ),
     pytest.param(
+        ["--template", "no-such-template"],
+        "cannot read the template no-such-template: Local template must be a directory.",
+        id="template-missing",
+    ),
+    pytest.param(
         ["--vcs-ref", "v1.0.0"],
         "--vcs-ref selects a version of --template",
         id="vcs-ref-without-template",
