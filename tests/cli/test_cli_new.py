@@ -1,12 +1,12 @@
 """`prodready new` renders a project, records where it came from, and commits it."""
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import yaml
 from cli_helpers import (
+    REPO_ROOT,
     UPSTREAM_URL,
     Cli,
     answers_of,
@@ -26,6 +26,11 @@ def _answers(project: Path) -> dict[str, object]:
     loaded = yaml.safe_load(answers_of(project))
     assert isinstance(loaded, dict)
     return loaded
+
+
+def _help_of(question: str) -> str:
+    config = yaml.safe_load((REPO_ROOT / "copier.yml").read_text(encoding="utf-8"))
+    return str(config[question]["help"])
 
 
 def test_defaults_render_a_committed_project_that_records_the_upstream_release(
@@ -216,7 +221,7 @@ def test_terminal_asks_for_the_answers_missing(cli: Cli, workdir: Path) -> None:
         [str(cli.script), *arguments, "--set", "database=sqlite"],
         cwd=workdir,
         env=cli.env,
-        prompt="Python import package",  # package_name is the one question left unanswered
+        prompt=_help_of("package_name")[:24],  # the one question left unanswered
         reply="\r",  # take the default the prompt shows
     )
 
@@ -236,4 +241,3 @@ def test_python_dash_m_and_version(cli: Cli) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout == "prodready 0.1.0\n"
     assert cli("--version").stdout == result.stdout
-    assert os.access(cli.script, os.X_OK)
