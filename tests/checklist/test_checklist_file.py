@@ -1,0 +1,168 @@
+"""The repository's checklist.yml: well-formed, and every claim it makes points at something real.
+
+The loader already refuses malformed items (test_checklist_module.py proves it); these tests hold
+the file itself to the rules and check what the loader cannot see: that verifiers and evidence
+exist in this checkout, that options match copier.yml, and that the documented numbers match.
+"""
+
+import ast
+import re
+import tomllib
+from pathlib import Path
+
+import jinja2
+import pytest
+import yaml
+from prodready.checklist import KINDS, STATUSES, Checklist, counts_markdown
+
+REPO = Path(__file__).resolve().parents[2]
+TEMPLATE = REPO / "template"
+DOC = REPO / "docs" / "checklist.md"
+COUNTS_BLOCK = re.compile(r"<!-- counts:begin -->\n(.*?)\n<!-- counts:end -->", re.DOTALL)
+
+
+def test_ids_are_unique_and_name_their_area(checklist: Checklist) -> None:
+    ids = [item.id for item in checklist.items]
+    assert len(ids) == len(set(ids))
+    for item in checklist.items:
+        assert re.fullmatch(rf"{item.area}-[0-9]{{2}}", item.id), item.id
+        assert item.area in checklist.areas, item.id
+
+
+def test_kinds_and_statuses_are_known(checklist: Checklist) -> None:
+    assert {item.kind for item in checklist.items} <= set(KINDS)
+    assert {item.status for item in checklist.items} <= set(STATUSES)
+
+
+def test_done_items_name_evidence_and_a_verifier(checklist: Checklist) -> None:
+    done = [item for item in checklist.items if item.status == "done"]
+    assert done
+    assert [item.id for item in done if not (item.evidence and item.verifier)] == []
+
+
+def test_org_items_are_left_to_the_team(checklist: Checklist) -> None:
+    # The template can only give them a document stub; none exists yet.
+    org = [item for item in checklist.items if item.kind == "org"]
+    assert [item.id for item in org if item.status != "planned" or item.option] == []
+
+
+def test_every_verifier_exists(checklist: Checklist) -> None:
+    missing = {
+        f"{item.id} {verifier}": reason
+        for item in checklist.items
+        for verifier in item.verifier
+        if (reason := why_missing(verifier))
+    }
+    assert missing == {}
+
+
+def test_every_evidence_path_exists_in_the_template(checklist: Checklist) -> None:
+    missing = [
+        f"{item.id} {path}"
+        for item in checklist.items
+        for path in item.evidence
+        if template_path(path.replace("{package}", "{{ package_name }}")) is None
+    ]
+    assert missing == []
+
+
+def test_available_options_are_the_template_questions(checklist: Checklist) -> None:
+    questions = yaml.safe_load((REPO / "copier.yml").read_text(encoding="utf-8"))
+    asked = {
+        name
+        for name, spec in questions.items()
+        if not name.startswith("_") and isinstance(spec, dict) and spec.get("when") is not False
+    }
+    available = {name for name, state in checklist.options.items() if state == "available"}
+    planned = {name for name, state in checklist.options.items() if state == "planned"}
+    assert available <= asked
+    assert planned & asked == set(), "copier.yml asks it now: mark the option available"
+
+
+def test_every_option_is_needed_by_an_item(checklist: Checklist) -> None:
+    used = {item.option for item in checklist.items}
+    assert set(checklist.options) - used == set()
+
+
+def test_coverage_target_is_the_generated_gate(checklist: Checklist) -> None:
+    coverage = {item.id: item for item in checklist.items}["TEST-02"]
+    pyproject = tomllib.loads((TEMPLATE / "pyproject.toml.jinja").read_text(encoding="utf-8"))
+    assert coverage.target is not None
+    assert coverage.target.value == pyproject["tool"]["coverage"]["report"]["fail_under"]
+
+
+def test_the_documented_counts_match_the_file(checklist: Checklist) -> None:
+    block = COUNTS_BLOCK.search(DOC.read_text(encoding="utf-8"))
+    assert block, f"{DOC} has no <!-- counts:begin --> ... <!-- counts:end --> block"
+    assert block.group(1) == counts_markdown(checklist.items), (
+        "docs/checklist.md is out of date: regenerate the block with the command it gives"
+    )
+
+
+def why_missing(verifier: str) -> str | None:
+    """Why the verifier does not exist in this checkout, or None when it does."""
+    if verifier.startswith("make "):
+        target = verifier.removeprefix("make ")
+        return None if target in make_targets() else "no such target in template/Makefile.jinja"
+    location, _, node = verifier.partition("::")
+    test_name = node.split("[", 1)[0]  # a parametrized id names its function before the bracket
+    if location.startswith("template:"):
+        path = template_path(location.removeprefix("template:"))
+    else:
+        path = REPO / location if (REPO / location).is_file() else None
+    if path is None:
+        return f"{location} does not exist"
+    if test_name not in module_functions(path):
+        return f"{path.relative_to(REPO)} defines no function {test_name}"
+    return None
+
+
+def template_path(relative: str) -> Path | None:
+    """The template file or directory that renders to `relative` (possibly with .jinja)."""
+    for candidate in (TEMPLATE / relative, TEMPLATE / f"{relative}.jinja"):
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def module_functions(path: Path) -> set[str]:
+    source = path.read_text(encoding="utf-8")
+    if path.suffix == ".jinja":
+        # Test modules use Jinja for the package name and database-specific blocks; any one
+        # rendering is Python that defines the same test functions.
+        source = jinja2.Template(source).render(package_name="service", database="sqlite")
+    return {
+        node.name
+        for node in ast.parse(source).body
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    }
+
+
+def make_targets() -> set[str]:
+    makefile = (TEMPLATE / "Makefile.jinja").read_text(encoding="utf-8")
+    return set(re.findall(r"^([A-Za-z][\w-]*):(?!=)", makefile, re.MULTILINE))
+
+
+@pytest.mark.parametrize(
+    "verifier",
+    [
+        "make lint",
+        "template:tests/test_health.py::test_readiness_checks_the_database",
+        "tests/test_repository.py::test_pre_commit_configs_are_valid[x.yaml]",
+    ],
+)
+def test_verifier_lookup_finds_what_exists(verifier: str) -> None:
+    assert why_missing(verifier) is None
+
+
+@pytest.mark.parametrize(
+    ("verifier", "reason"),
+    [
+        ("make deploy", "no such target in template/Makefile.jinja"),
+        ("template:tests/test_health.py::test_nothing", "defines no function test_nothing"),
+        ("template:tests/test_absent.py::test_x", "template:tests/test_absent.py does not exist"),
+        ("tests/test_repository.py::test_nothing", "defines no function test_nothing"),
+    ],
+)
+def test_verifier_lookup_tells_what_is_missing(verifier: str, reason: str) -> None:
+    assert reason in (why_missing(verifier) or "")
