@@ -14,6 +14,7 @@ from rich.text import Text
 
 from . import __version__
 from .answers import parse_set_options, read_answers_file
+from .checklist import checklist_json, checklist_table, load_checklist
 from .create import check_destination, create_project
 from .errors import FAILED, CliError
 from .source import TemplateSource
@@ -217,6 +218,38 @@ def options(
             *(Text(cell) for cell in (q.name, q.type, _shown(q.default), choices, q.help))
         )
     Console().print(table)
+
+
+@app.command()
+def checklist(
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print a JSON list instead of a table.")
+    ] = False,
+    status: Annotated[
+        str | None,
+        typer.Option(
+            "--status",
+            metavar="STATUS",
+            help="Only items with this status: done, partial or planned.",
+            show_default=False,
+        ),
+    ] = None,
+    area: Annotated[
+        str | None,
+        typer.Option(
+            "--area",
+            metavar="AREA",
+            help="Only items of this area, such as SEC or OBS.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """List the production-readiness checklist: each item, its status and what proves it."""
+    items = load_checklist().select(status=status, area=area)
+    if as_json:
+        print(checklist_json(items))
+        return
+    Console().print(checklist_table(items))
 
 
 def _shown(value: Any) -> str:
