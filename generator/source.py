@@ -40,6 +40,24 @@ _THROWAWAY_COMMIT_CONFIG = {
 }
 
 
+# What a template release consists of: the questions, the checklist the readiness report is
+# rendered from (docs/production-readiness.md includes it), and the project files.
+TEMPLATE_FILES = ("copier.yml", "checklist.yml")
+TEMPLATE_DIRECTORY = "template"
+
+
+def copy_template(source: Path, destination: Path) -> None:
+    """Copy a template release (from a checkout or the installed package) into `destination`."""
+    destination.mkdir(parents=True, exist_ok=True)
+    for name in TEMPLATE_FILES:
+        shutil.copy2(source / name, destination / name)
+    shutil.copytree(
+        source / TEMPLATE_DIRECTORY,
+        destination / TEMPLATE_DIRECTORY,
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+
+
 @contextmanager
 def tagged_bundled_template() -> Iterator[Path]:
     """A temporary git repository holding the shipped template, tagged as this release.
@@ -49,8 +67,7 @@ def tagged_bundled_template() -> Iterator[Path]:
     """
     with TemporaryDirectory(prefix="prodready-template-") as workdir:
         repo = Path(workdir)
-        shutil.copy2(BUNDLED_TEMPLATE / "copier.yml", repo / "copier.yml")
-        shutil.copytree(BUNDLED_TEMPLATE / "template", repo / "template")
+        copy_template(BUNDLED_TEMPLATE, repo)
         run_git(repo, "init", "--quiet")
         run_git(repo, "add", "--all")
         run_git(

@@ -7,12 +7,13 @@ change it and tag again, so a test reads as the story it checks.
 import os
 import pty
 import select
-import shutil
 import subprocess
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from prodready.source import copy_template
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 UPSTREAM_URL = "https://github.com/prodready/prodready.git"
@@ -48,12 +49,8 @@ def release(repo: Path, tag: str) -> None:
 
 
 def make_template_repo(path: Path, tag: str) -> Path:
-    """A git repository holding this checkout's copier.yml and template/, tagged `tag`."""
-    path.mkdir(parents=True)
-    shutil.copy2(REPO_ROOT / "copier.yml", path / "copier.yml")
-    shutil.copytree(
-        REPO_ROOT / "template", path / "template", ignore=shutil.ignore_patterns("__pycache__")
-    )
+    """A git repository holding this checkout's template release, tagged `tag`."""
+    copy_template(REPO_ROOT, path)
     git(path, "init", "--quiet")
     release(path, tag)
     return path

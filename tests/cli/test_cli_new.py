@@ -213,12 +213,17 @@ def test_filesystem_failure_is_one_error_line(cli: Cli, workdir: Path) -> None:
 
 
 def test_terminal_asks_for_the_answers_missing(cli: Cli, workdir: Path) -> None:
-    answered = ["project_name=Tty Service", "project_slug=tty-service", "description=Asks."]
-    answered += ["author_name=A", "author_email=a@example.com", "python_version=3.12"]
-    arguments = ["new", "svc", *(part for pair in answered for part in ("--set", pair))]
+    # Every question answered by a file (taken from a reference project) but package_name.
+    reference = cli("new", "reference", "--defaults", "--no-git", cwd=workdir)
+    assert reference.returncode == 0, reference.stderr
+    answers = _answers(workdir / "reference")
+    del answers["package_name"]
+    answers.update({"project_name": "Tty Service", "project_slug": "tty-service"})
+    answers_file = workdir / "answers.yml"
+    answers_file.write_text(yaml.safe_dump(answers), encoding="utf-8")
 
     transcript, status = run_in_terminal(
-        [str(cli.script), *arguments, "--set", "database=sqlite"],
+        [str(cli.script), "new", "svc", "--answers-file", str(answers_file)],
         cwd=workdir,
         env=cli.env,
         prompt=_help_of("package_name")[:24],  # the one question left unanswered

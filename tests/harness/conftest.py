@@ -21,6 +21,14 @@ def render(destination: Path, answers: dict[str, Any]) -> None:
 
 
 @pytest.fixture(scope="session", params=list(OPTION_SETS), ids=list(OPTION_SETS))
+def rendered(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Just the rendered files of an option set, for static checks that need no install."""
+    destination = tmp_path_factory.mktemp("rendered") / "service"
+    render(destination, OPTION_SETS[request.param])
+    return destination
+
+
+@pytest.fixture(scope="session", params=list(OPTION_SETS), ids=list(OPTION_SETS))
 def project(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[GeneratedProject]:

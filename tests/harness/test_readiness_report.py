@@ -1,0 +1,99 @@
+"""docs/production-readiness.md, rendered for each option set, only claims what exists."""
+
+import ast
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from .matrix import REPO
+
+REPORT = Path("docs") / "production-readiness.md"
+MARKDOWN_LINK = re.compile(r"\]\(([^)]+)\)")
+
+
+def checklist() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load((REPO / "checklist.yml").read_text(encoding="utf-8"))
+    return loaded
+
+
+def answers_of(project: Path) -> dict[str, Any]:
+    answers: dict[str, Any] = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    return answers
+
+
+def applicable_items(project: Path) -> list[dict[str, Any]]:
+    answers = answers_of(project)
+    return [
+        item
+        for item in checklist()["items"]
+        if item["option"] is None or answers.get(item["option"])
+    ]
+
+
+def defines_test(path: Path, name: str) -> bool:
+    function = name.split("[", 1)[0]
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return any(
+        isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == function
+        for node in ast.walk(tree)
+    )
+
+
+def make_targets(project: Path) -> set[str]:
+    makefile = (project / "Makefile").read_text()
+    return set(re.findall(r"^([a-z][a-z-]*):", makefile, flags=re.MULTILINE))
+
+
+def test_report_lists_exactly_the_items_that_apply(rendered: Path) -> None:
+    report = (rendered / REPORT).read_text()
+    listed = set(re.findall(r"^\| ([A-Z][A-Z0-9]*-\d+) \|", report, flags=re.MULTILINE))
+    expected = {item["id"] for item in applicable_items(rendered)}
+    assert listed == expected
+    counts = {
+        status: sum(item["status"] == status for item in applicable_items(rendered))
+        for status in ("done", "partial", "planned")
+    }
+    assert (
+        f"{len(expected)} items apply: {counts['done']} done, {counts['partial']} partial, "
+        f"{counts['planned']} planned." in report
+    )
+
+
+def test_every_relative_link_resolves(rendered: Path) -> None:
+    report = (rendered / REPORT).read_text()
+    links = [link for link in MARKDOWN_LINK.findall(report) if "://" not in link]
+    assert len(links) > 20
+    missing = [link for link in links if not (rendered / REPORT.parent / link).resolve().exists()]
+    assert missing == []
+
+
+def test_done_items_point_at_evidence_and_verifiers_that_exist(rendered: Path) -> None:
+    package = answers_of(rendered)["package_name"]
+    targets = make_targets(rendered)
+    done = [item for item in applicable_items(rendered) if item["status"] == "done"]
+    assert done
+    for item in done:
+        for evidence in item["evidence"]:
+            assert (rendered / evidence.replace("{package}", package)).exists(), item["id"]
+        for verifier in item["verifier"]:
+            if verifier.startswith("make "):
+                assert verifier.split()[1] in targets, (item["id"], verifier)
+                continue
+            where, base = (
+                (verifier[len("template:") :], rendered)
+                if verifier.startswith("template:")
+                else (verifier, REPO)
+            )
+            path, name = where.split("::", 1)
+            assert defines_test(base / path, name), (item["id"], verifier)
+
+
+@pytest.mark.parametrize("kind", ["org", "doc"])
+def test_team_actions_are_spelled_out(rendered: Path, kind: str) -> None:
+    report = (rendered / REPORT).read_text()
+    for item in applicable_items(rendered):
+        if item["kind"] == kind and item["status"] != "done":
+            assert f"- [ ] **{item['id']}** {item['title']}: {item['action']}" in report
