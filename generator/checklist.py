@@ -26,6 +26,9 @@ KINDS = ("code", "config", "ci", "doc", "org")
 document; org: something only the team can do (the template gives it a document stub)."""
 
 STATUSES = ("done", "partial", "planned")
+ACTION_KINDS = ("org", "doc")
+"""Kinds whose items always leave the team something to do, so they need an `action` (as does every
+partial item): the generated docs/production-readiness.md lists each action as a task."""
 OPTION_STATES = ("available", "planned")
 OPERATORS = ("<=", ">=")
 """Targets are inclusive bounds: `<= 200 ms` for latencies, `>= 90 %` for coverage."""
@@ -38,7 +41,7 @@ CHECKOUT_CHECKLIST = Path(__file__).parent.parent / "checklist.yml"
 """Where it lives in a source checkout, beside copier.yml."""
 
 _REQUIRED_KEYS = ("id", "title", "area", "kind", "option", "status", "sources")
-_OPTIONAL_KEYS = ("evidence", "verifier", "target", "alternatives", "note")
+_OPTIONAL_KEYS = ("evidence", "verifier", "target", "alternatives", "note", "action")
 _TOP_LEVEL_KEYS = ("areas", "options", "items")
 _TARGET_KEYS = frozenset({"operator", "value", "unit"})
 
@@ -99,6 +102,13 @@ class Item:
     target: Target | None = None
     alternatives: tuple[Target, ...] = ()
     note: str | None = None
+    action: str | None = None
+    """What the team still has to do: one paragraph, required when `needs_action`."""
+
+    @property
+    def needs_action(self) -> bool:
+        """Org and doc items, and partial ones: the team (or a later release) has work left."""
+        return self.kind in ACTION_KINDS or self.status == "partial"
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -114,6 +124,7 @@ class Item:
             "target": self.target.as_dict() if self.target else None,
             "alternatives": [alternative.as_dict() for alternative in self.alternatives],
             "note": self.note,
+            "action": self.action,
         }
 
 
@@ -330,9 +341,10 @@ def _parse_item(
             if (alternative := _target(value, "alternative", report)) is not None
         ),
         note=_note(raw.get("note"), report),
+        action=_action(raw["action"], report) if "action" in raw else None,
     )
     _check_fields(item, areas, options, report)
-    _check_claims(item, has_target="target" in raw, report=report)
+    _check_claims(item, has_target="target" in raw, has_action="action" in raw, report=report)
     return item if len(problems) == found else None
 
 
@@ -366,8 +378,9 @@ def _check_fields(
             )
 
 
-def _check_claims(item: Item, *, has_target: bool, report: Report) -> None:
-    """What each status may claim, and that a target's alternatives are the looser values."""
+def _check_claims(item: Item, *, has_target: bool, has_action: bool, report: Report) -> None:
+    """What each status may claim, what the team is told to do, and that a target's alternatives
+    are the looser values."""
     if item.status == "done" and not (item.evidence and item.verifier):
         report("a done item needs evidence and a verifier")
     if item.status == "planned" and (item.evidence or item.verifier):
@@ -376,6 +389,8 @@ def _check_claims(item: Item, *, has_target: bool, report: Report) -> None:
         report("a partial item needs a note saying what is missing")
     if not item.sources and item.note is None:
         report("an item no seed asks for needs a note saying why it is here")
+    if item.needs_action and not has_action:
+        report("org, doc and partial items need an action saying what the team must still do")
     if item.alternatives and not has_target:
         report("alternatives need a target")
     elif item.target is not None:
@@ -402,6 +417,17 @@ def _strings(value: object, name: str, report: Report) -> tuple[str, ...]:
 def _note(value: object, report: Report) -> str | None:
     if value is not None and (not isinstance(value, str) or not value.strip()):
         report("note must be non-empty text")
+        return None
+    return value
+
+
+def _action(value: object, report: Report) -> str | None:
+    """One paragraph on one line: the report makes it a single Markdown task line."""
+    if not isinstance(value, str) or not value.strip():
+        report("action must be non-empty text")
+        return None
+    if len(value.splitlines()) > 1 or value != value.strip():
+        report("action must be a single paragraph without line breaks (fold it with >-)")
         return None
     return value
 

@@ -19,6 +19,21 @@ REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO / "template"
 DOC = REPO / "docs" / "checklist.md"
 COUNTS_BLOCK = re.compile(r"<!-- counts:begin -->\n(.*?)\n<!-- counts:end -->", re.DOTALL)
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z`])")
+PROJECT_DOCUMENT = re.compile(r"`((?:docs/[\w-]+(?:\.md|/))|[A-Z_]+\.md)`")
+"""A document of the generated project an action sends the team to: docs/on-call.md, docs/adr/,
+CONTRIBUTING.md."""
+VAGUE = (
+    "ensure",
+    "make sure",
+    "best practice",
+    "good practice",
+    "as needed",
+    "appropriate",
+    "properly",
+    "etc.",
+)
+"""Words that let an action avoid saying what to do."""
 
 
 def test_ids_are_unique_and_name_their_area(checklist: Checklist) -> None:
@@ -44,6 +59,55 @@ def test_org_items_are_left_to_the_team(checklist: Checklist) -> None:
     # The template can only give them a document stub; none exists yet.
     org = [item for item in checklist.items if item.kind == "org"]
     assert [item.id for item in org if item.status != "planned" or item.option] == []
+
+
+def test_items_that_leave_work_say_what_to_do(checklist: Checklist) -> None:
+    needing = [item for item in checklist.items if item.needs_action]
+    assert {item.kind for item in needing} >= {"org", "doc"}
+    assert [item.id for item in needing if not item.action] == []
+
+
+def test_actions_are_one_to_three_plain_sentences(checklist: Checklist) -> None:
+    unfit = {}
+    for item in checklist.items:
+        if item.action is None:
+            continue
+        sentences = SENTENCE_END.split(item.action)
+        vague = [word for word in VAGUE if word in item.action.lower()]
+        if not 1 <= len(sentences) <= 3 or not item.action.endswith(".") or vague:
+            unfit[item.id] = f"{len(sentences)} sentences, vague words {vague}"
+        elif not item.action[0].isupper():
+            unfit[item.id] = "starts in lower case"
+    assert unfit == {}
+
+
+def test_actions_restate_their_target(checklist: Checklist) -> None:
+    # The seeds' number is what the team must meet: the action says it, not only the target field.
+    missing = [
+        f"{item.id} {item.target}"
+        for item in checklist.items
+        if item.action and item.target and str(item.target.value) not in item.action
+    ]
+    assert missing == []
+
+
+def test_actions_send_the_team_to_documented_files(checklist: Checklist) -> None:
+    # Actions name where the answer goes in the generated project; docs/checklist.md lists those
+    # files, so stubs can be generated for them and two items never invent two names for one file.
+    documented = set(PROJECT_DOCUMENT.findall(DOC.read_text(encoding="utf-8")))
+    named = {
+        path: item.id
+        for item in checklist.items
+        for path in PROJECT_DOCUMENT.findall(item.action or "")
+    }
+    assert len(named) > 10
+    assert {path: item_id for path, item_id in named.items() if path not in documented} == {}
+
+
+def test_the_file_holds_no_jinja_delimiters() -> None:
+    # The generated docs/production-readiness.md includes checklist.yml as a Jinja template.
+    text = (REPO / "checklist.yml").read_text(encoding="utf-8")
+    assert [token for token in ("{{", "{%", "{#") if token in text] == []
 
 
 def test_every_verifier_exists(checklist: Checklist) -> None:

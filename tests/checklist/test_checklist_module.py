@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from prodready.checklist import (
+    ACTION_KINDS,
     Checklist,
     ChecklistError,
     checklist_json,
@@ -53,9 +54,12 @@ VALID: dict[str, Any] = {
             "option": None,
             "status": "planned",
             "sources": ["000:71"],
+            "action": "Write the on-call rotation in docs/on-call.md: who is primary each week.",
         },
     ],
 }
+FIXTURES = Path(__file__).parent / "fixtures"
+ACTION_MISSING = "org, doc and partial items need an action saying what the team must still do"
 
 
 def problems_with(change: dict[str, Any], item: int = 0) -> str:
@@ -123,6 +127,56 @@ def test_the_loader_refuses(change: dict[str, Any], message: str) -> None:
 )
 def test_the_loader_refuses_false_claims_and_targets(change: dict[str, Any], message: str) -> None:
     assert message in problems_with(change, item=1)
+
+
+@pytest.mark.parametrize(
+    ("item", "change"),
+    [
+        pytest.param(2, {"action": None}, id="org"),
+        pytest.param(2, {"kind": "doc", "action": None}, id="doc"),
+        pytest.param(0, {"status": "partial", "note": "no test asserts it"}, id="partial-code"),
+    ],
+)
+def test_org_doc_and_partial_items_need_an_action(item: int, change: dict[str, Any]) -> None:
+    message = problems_with(change, item=item)
+    item_id = VALID["items"][item]["id"]
+    assert f"{item_id}: {ACTION_MISSING}" in message
+
+
+@pytest.mark.parametrize(
+    ("action", "message"),
+    [
+        ("", "OPS-01: action must be non-empty text"),
+        ("   ", "OPS-01: action must be non-empty text"),
+        (42, "OPS-01: action must be non-empty text"),
+        (["Write it down."], "OPS-01: action must be non-empty text"),
+        ("Decide it.\n\nWrite it down.", "OPS-01: action must be a single paragraph"),
+        ("Decide it.\nWrite it down.", "OPS-01: action must be a single paragraph"),
+        ("Write it down.\n", "OPS-01: action must be a single paragraph"),
+    ],
+)
+def test_an_action_is_one_non_empty_paragraph(action: object, message: str) -> None:
+    problems = problems_with({"action": action}, item=2)
+    assert message in problems
+    assert ACTION_MISSING not in problems, "a malformed action is not also reported as missing"
+
+
+def test_other_items_may_go_without_an_action_or_carry_one() -> None:
+    assert set(ACTION_KINDS) == {"org", "doc"}
+    checklist = parse_checklist(VALID)
+    assert [item.id for item in checklist.items if item.needs_action] == ["OPS-01"]
+    assert checklist.items[1].action is None
+    document = copy.deepcopy(VALID)
+    document["items"][1]["action"] = "Put a rate limit in front of the service at the edge."
+    assert parse_checklist(document).items[1].action == document["items"][1]["action"]
+
+
+def test_a_file_whose_org_item_lacks_an_action_is_refused() -> None:
+    path = FIXTURES / "org_item_without_action.yml"
+    with pytest.raises(ChecklistError) as raised:
+        load_checklist(path)
+    # The fixture is valid but for the missing action, so that is the only problem.
+    assert raised.value.message == f"{path}: OPS-01: {ACTION_MISSING}"
 
 
 def test_every_problem_is_reported_at_once() -> None:
@@ -205,6 +259,9 @@ def test_json_lists_every_field_of_every_item(checklist: Checklist) -> None:
     assert sec_02["target"] == {"operator": "<=", "value": 200, "unit": "ms"}
     assert sec_02["alternatives"] == [{"operator": "<=", "value": 500, "unit": "ms"}]
     assert sec_02["sources"] == ["003:42"]
+    assert sec_02["action"] is None
+    ops_01 = json.loads(checklist_json(parse_checklist(VALID).items))[2]
+    assert ops_01["action"] == VALID["items"][2]["action"]
 
 
 def test_the_table_has_a_row_per_item_and_the_counts_below(checklist: Checklist) -> None:
