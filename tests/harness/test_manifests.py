@@ -817,3 +817,17 @@ def test_invalid_kubernetes_answers_are_refused(
 ) -> None:
     with pytest.raises(ValueError, match=message):
         render(tmp_path / "service", answer)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"container_registry": "registry.example.com:5000/platform/team"},
+        {"domain": "orders.eu-west-1.example.co.uk"},
+        {"repository_url": "git@github.com:acme/orders.git"},
+    ],
+)
+def test_valid_kubernetes_answers_are_accepted(answer: dict[str, str], tmp_path: Path) -> None:
+    render(tmp_path / "service", answer)
+    recorded = yaml.safe_load((tmp_path / "service" / ".copier-answers.yml").read_text())
+    assert answer.items() <= recorded.items()
