@@ -561,6 +561,7 @@ def test_database_connections_stay_within_the_servers_limit(
     """(HPA maxReplicas + surge) x (pool + overflow) + the migration Job <= the budget."""
     rendered = manifests(combination)
     budget = connection_budget()
+    guide = (rendered.fresh / "docs" / "deployment.md").read_text()
     for overlay in OVERLAYS:
         objects = rendered.overlay(overlay)
         config = the(objects, "ConfigMap")["data"]
@@ -574,6 +575,8 @@ def test_database_connections_stay_within_the_servers_limit(
         # The overlay's comment shows the same sum, so that the reader's arithmetic is this one.
         comment = (rendered.fresh / "k8s" / "overlays" / overlay / "database-pool.env").read_text()
         assert f"{arithmetic} = {peak} <= {budget}" in comment, overlay
+        sizing = f"| {overlay} | {arithmetic} = {peak} |"  # docs/deployment.md's table
+        assert sizing in guide, f"docs/deployment.md lacks {sizing!r}"
 
 
 @pytest.mark.parametrize("combination", SQLITE)
