@@ -96,23 +96,22 @@ def checkov() -> Path:
         if marker.exists():
             return executable
         shutil.rmtree(CHECKOV_HOME, ignore_errors=True)  # a half-made venv from an interrupted run
-        subprocess.run([sys.executable, "-m", "venv", CHECKOV_HOME], check=True)
-        install = subprocess.run(
+        for step in (
+            [sys.executable, "-m", "venv", CHECKOV_HOME],
             [
                 *(CHECKOV_HOME / "bin" / "python", "-m", "pip", "install", "--quiet"),
                 *("--disable-pip-version-check", f"checkov=={CHECKOV_VERSION}"),
             ],
-            capture_output=True,
-            text=True,
-            timeout=CHECKOV_INSTALL_TIMEOUT,
-            check=False,
-        )
-        if install.returncode != 0:
-            shutil.rmtree(CHECKOV_HOME, ignore_errors=True)
-            unavailable(
-                f"checkov {CHECKOV_VERSION} could not be installed into {CHECKOV_HOME}: "
-                + install.stderr.strip()[-2000:]
+        ):
+            result = subprocess.run(
+                step, capture_output=True, text=True, timeout=CHECKOV_INSTALL_TIMEOUT, check=False
             )
+            if result.returncode != 0:
+                shutil.rmtree(CHECKOV_HOME, ignore_errors=True)
+                unavailable(
+                    f"checkov {CHECKOV_VERSION} could not be installed into {CHECKOV_HOME}: "
+                    + result.stderr.strip()[-2000:]
+                )
         marker.write_text(f"checkov=={CHECKOV_VERSION}\n")
     return executable
 
