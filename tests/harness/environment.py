@@ -52,6 +52,8 @@ def tool_env(python: Path) -> dict[str, str]:
     env["UV_PYTHON"] = str(python)
     env["UV_PYTHON_DOWNLOADS"] = "never"
     env["UV_NO_PROGRESS"] = "1"
+    # pre-commit's hook environments, installed once from PyPI and shared by every option set.
+    env.setdefault("PRE_COMMIT_HOME", str(Path.home() / ".cache" / "prodready" / "pre-commit"))
     return env
 
 

@@ -57,6 +57,13 @@ def test_formatter_changes_nothing(project: GeneratedProject) -> None:
     assert changed == []
 
 
+def test_pre_commit_hooks_pass(project: GeneratedProject) -> None:
+    # As a user's first commit would run them: in a git repository holding every file.
+    project.run("git", "init", "--quiet")
+    project.run("git", "add", "--all")
+    project.run("pre-commit", "run", "--all-files", timeout=900)
+
+
 def test_own_tests_pass_with_the_coverage_gate(project: GeneratedProject) -> None:
     output = project.run("make", "test").stdout
     coverage = re.search(r"Total coverage: (\d+\.\d+)%", output)
