@@ -224,6 +224,7 @@ def test_compose_runs_migrations_then_the_service_on_loopback(rendered: Path) ->
     migrate, api = services["migrate"], services["api"]
     assert migrate["build"] == api["build"] == "."
     assert migrate["image"] == api["image"]
+    assert migrate["pull_policy"] == api["pull_policy"] == "build"
     assert migrate["command"] == ["alembic", "upgrade", "head"]
     assert api["depends_on"] == {"migrate": {"condition": "service_completed_successfully"}}
     assert environment_of(migrate) == environment_of(api)
