@@ -1,0 +1,390 @@
+"""What the generated service's request pipeline costs: the service against a bare FastAPI app.
+
+Why: every request of a generated service passes through one middleware that adds a request id,
+security headers, Prometheus metrics, a JSON access log line and the last-resort 500. That is worth
+having only if it is cheap. The goal (docs/performance.md) is at least 0.81 x the requests/s of a
+bare FastAPI app serving the same trivial endpoint, with the access log on.
+
+How, so that the only difference between the two servers is the application:
+1. Render the template into a temporary directory (or reuse --keep DIR), `uv sync --locked`,
+   `alembic upgrade head`.
+2. Write a bare app module beside the service package (src/bench_bare.py, same venv): a plain
+   `FastAPI()` with the same GET /health/live and the same response body shape.
+3. Start both under uvicorn with identical flags (1 worker, uvicorn's own access log off, the loop
+   and HTTP parser uvicorn[standard] picks: uvloop, httptools). The service writes its structlog
+   access log to stdout, which goes to a file (as under a container runtime), not to a pipe.
+4. Pin the servers to CPU 0 and wrk to CPU 1 (when taskset and 2 CPUs exist), warm each up, then
+   load them in alternation, service then bare, for --rounds rounds of --duration seconds each, so
+   that drift of the machine hits both alike.
+5. Print requests/s, p50 and p99 per round, the medians, and the ratio of the median requests/s.
+
+This is a script, not a timed test: it prints figures and exits 0 whatever the ratio.
+Every run is bounded by its duration, and servers are always stopped (their process groups are
+killed in a finally block).
+
+Run from the repository root (copier must be importable, uv and wrk on PATH):
+    python benchmarks/middleware.py [--duration S] [--rounds N] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import warnings
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+ENDPOINT = "/health/live"
+BARE_MODULE = "bench_bare"
+GOAL = 0.81
+SERVER_CPU = "0"
+LOAD_CPU = "1"
+CONNECTIONS = 16
+# The same for every server; only the port and the app differ.
+UVICORN_FLAGS = (
+    "--host",
+    "127.0.0.1",
+    "--workers",
+    "1",
+    "--no-access-log",
+    "--log-level",
+    "warning",
+)
+
+BARE_APP = '''"""A bare FastAPI app with the service's GET /health/live: the baseline."""
+
+from typing import Literal
+
+from fastapi import FastAPI
+from pydantic import BaseModel
+
+app = FastAPI()
+
+
+class Liveness(BaseModel):
+    status: Literal["ok"] = "ok"
+    version: str = "0.1.0"
+
+
+@app.get("/health/live")
+async def live() -> Liveness:
+    return Liveness()
+'''
+
+
+@dataclass(frozen=True)
+class Result:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    cpu_us: float  # The server's CPU time per request: immune to other processes taking CPU 0.
+
+
+@dataclass(frozen=True)
+class Server:
+    name: str
+    port: int
+    pid: int
+    stdout: Path
+
+
+# --- the project ---------------------------------------------------------------------------------
+
+
+def render(destination: Path) -> None:
+    import copier  # The dev environment's; imported here so --help works without it.
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # DirtyLocalWarning: uncommitted edits are not rendered.
+        copier.run_copy(str(REPO), str(destination), defaults=True, quiet=True, vcs_ref="HEAD")
+
+
+def uv_executable() -> str:
+    beside_python = Path(sys.executable).parent / "uv"
+    found = shutil.which("uv") or (str(beside_python) if beside_python.exists() else None)
+    if found is None:
+        sys.exit("uv not found: run with the dev venv's python or put uv on PATH")
+    return found
+
+
+def install(project: Path) -> None:
+    uv = uv_executable()
+    subprocess.run([uv, "sync", "--locked", "--quiet"], cwd=project, check=True)
+    subprocess.run(
+        [uv, "run", "--locked", "alembic", "upgrade", "head"],
+        cwd=project,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+
+
+def package_name(project: Path) -> str:
+    answers = (project / ".copier-answers.yml").read_text()
+    match = re.search(r"^package_name: *['\"]?(\w+)", answers, re.MULTILINE)
+    if match is None:
+        sys.exit(f"no package_name in {project / '.copier-answers.yml'}")
+    return match.group(1)
+
+
+def prepare(keep: Path | None, workdir: Path) -> Path:
+    """Render (unless --keep already holds a project), install, migrate, add the bare app."""
+    project = keep if keep is not None else workdir / "service"
+    if not (project / "pyproject.toml").exists():
+        print(f"rendering the template into {project}")
+        render(project)
+    print("installing (uv sync --locked) and migrating")
+    install(project)
+    (project / "src" / f"{BARE_MODULE}.py").write_text(BARE_APP)
+    return project
+
+
+# --- servers -------------------------------------------------------------------------------------
+
+
+def pinned(cpu: str, command: Sequence[str]) -> list[str]:
+    if shutil.which("taskset") and (os.cpu_count() or 1) >= 2:
+        return ["taskset", "-c", cpu, *command]
+    return list(command)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_until_serving(process: subprocess.Popen[bytes], port: int, stderr: Path) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            sys.exit(f"server exited with {process.returncode}:\n{stderr.read_text()}")
+        url = f"http://127.0.0.1:{port}{ENDPOINT}"
+        with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=1) as reply:
+            if reply.status == 200:
+                return
+        time.sleep(0.2)
+    sys.exit(f"server on port {port} did not answer {ENDPOINT} within 30 s")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the server's process group, then SIGKILL it if it has not exited in 10 s."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+@contextlib.contextmanager
+def serve(
+    project: Path, name: str, app: str, logs: Path, env: dict[str, str] | None = None
+) -> Iterator[Server]:
+    """Run `uvicorn app` on a free port, pinned to SERVER_CPU, stdout and stderr to files."""
+    port = free_port()
+    stdout, stderr = logs / f"{name}.stdout.log", logs / f"{name}.stderr.log"
+    command = pinned(
+        SERVER_CPU,
+        [str(project / ".venv" / "bin" / "uvicorn"), app, *UVICORN_FLAGS, "--port", str(port)],
+    )
+    with stdout.open("wb") as out, stderr.open("wb") as err:
+        process = subprocess.Popen(
+            command,
+            cwd=project,
+            stdout=out,
+            stderr=err,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, **(env or {})},
+            start_new_session=True,  # Its own process group, killed whole by stop().
+        )
+    try:
+        wait_until_serving(process, port, stderr)
+        yield Server(name, port, process.pid, stdout)
+    finally:
+        stop(process)
+
+
+# --- load ----------------------------------------------------------------------------------------
+
+_UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time the process has used, from /proc (ns resolution where schedstat exists)."""
+    with contextlib.suppress(OSError):
+        return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0]) / 1e9
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def parse_wrk(output: str, cpu: float) -> Result:
+    def latency_ms(percentile: str) -> float:
+        match = re.search(rf"^\s+{percentile}%\s+([\d.]+)(us|ms|s)\s*$", output, re.MULTILINE)
+        if match is None:
+            raise ValueError(f"no {percentile}% latency in wrk output:\n{output}")
+        return float(match.group(1)) * _UNIT_MS[match.group(2)]
+
+    rps = re.search(r"^Requests/sec:\s+([\d.]+)", output, re.MULTILINE)
+    requests = re.search(r"^\s+(\d+) requests in", output, re.MULTILINE)
+    if rps is None or requests is None:
+        raise ValueError(f"no Requests/sec in wrk output:\n{output}")
+    cpu_us = 1e6 * cpu / int(requests.group(1))
+    return Result(float(rps.group(1)), latency_ms("50"), latency_ms("99"), cpu_us)
+
+
+def load(server: Server, duration: float) -> Result:
+    """One wrk run of `duration` seconds; fails on errors or non-2xx answers."""
+    if shutil.which("wrk") is None:
+        sys.exit("wrk not found: apt-get install -y wrk")
+    command = pinned(
+        LOAD_CPU,
+        [
+            "wrk", "-t1", f"-c{CONNECTIONS}", f"-d{duration:g}s", "--latency",
+            f"http://127.0.0.1:{server.port}{ENDPOINT}",
+        ],
+    )  # fmt: skip
+    cpu_before = cpu_seconds(server.pid)
+    output = subprocess.run(
+        command, check=True, capture_output=True, text=True, timeout=duration + 30
+    ).stdout
+    cpu = cpu_seconds(server.pid) - cpu_before
+    if "Non-2xx" in output or "Socket errors" in output:
+        raise RuntimeError(f"{server.name}: wrk saw errors:\n{output}")
+    return parse_wrk(output, cpu)
+
+
+def alternate(
+    servers: Sequence[Server], rounds: int, duration: float, warmup: float
+) -> dict[str, list[Result]]:
+    """Warm each server up, then load them one after the other, `rounds` times."""
+    for server in servers:
+        load(server, warmup)
+    results: dict[str, list[Result]] = {server.name: [] for server in servers}
+    for round_number in range(1, rounds + 1):
+        for server in servers:
+            results[server.name].append(load(server, duration))
+        print_round(round_number, {name: runs[-1] for name, runs in results.items()})
+    return results
+
+
+# --- report --------------------------------------------------------------------------------------
+
+
+def median(runs: Sequence[Result]) -> Result:
+    return Result(
+        statistics.median(run.rps for run in runs),
+        statistics.median(run.p50_ms for run in runs),
+        statistics.median(run.p99_ms for run in runs),
+        statistics.median(run.cpu_us for run in runs),
+    )
+
+
+HEADER = "requests/s   p50 (ms)  p99 (ms)  server CPU us/request"
+
+
+def row(name: str, result: Result) -> str:
+    return (
+        f"  {name:<10} {result.rps:>10,.0f} {result.p50_ms:>9.2f} {result.p99_ms:>9.2f}"
+        f" {result.cpu_us:>10.1f}"
+    )
+
+
+def print_round(number: int, results: dict[str, Result]) -> None:
+    print(f"round {number}:".ljust(13) + HEADER)
+    for name, result in results.items():
+        print(row(name, result))
+
+
+def print_summary(results: dict[str, list[Result]]) -> float:
+    """Print the medians and the ratio; return the ratio of the median requests/s."""
+    medians = {name: median(runs) for name, runs in results.items()}
+    print("median:".ljust(13) + HEADER)
+    for name, result in medians.items():
+        print(row(name, result))
+    service, bare = medians["service"], medians["bare"]
+    ratio = service.rps / bare.rps
+    # Each round loads the two servers seconds apart, so a round's own ratio is spared most of the
+    # machine's drift (other work starting or stopping); their median is the steadier figure.
+    paired = statistics.median(
+        s.rps / b.rps for s, b in zip(results["service"], results["bare"], strict=True)
+    )
+    print(f"ratio service/bare of the median requests/s: {ratio:.3f}")
+    print(f"median of the per-round ratios:              {paired:.3f}")
+    verdict = {2: "met", 1: "met by one figure only: noise, re-run", 0: "missed"}
+    print(f"goal >= {GOAL}: {verdict[(ratio >= GOAL) + (paired >= GOAL)]}")
+    # The server's CPU time leaves out part of the kernel's loopback work, the same for both, so
+    # it is for differences only: as a ratio it would read lower than the throughput ratio.
+    print(
+        f"time added per request: {1e6 / service.rps - 1e6 / bare.rps:.1f} us from requests/s, "
+        f"{service.cpu_us - bare.cpu_us:.1f} us of server CPU time"
+    )
+    return ratio
+
+
+def describe_machine(project: Path) -> None:
+    python = project / ".venv" / "bin" / "python"
+    versions = subprocess.run(
+        [
+            str(python),
+            "-c",
+            "import sys, fastapi, starlette, uvicorn, structlog, prometheus_client as p;"
+            "from importlib.metadata import version as v;"
+            "print(f'Python {sys.version.split()[0]}, FastAPI {fastapi.__version__}, "
+            "Starlette {starlette.__version__}, uvicorn {uvicorn.__version__}, "
+            'uvloop {v("uvloop")}, httptools {v("httptools")}, '
+            'structlog {structlog.__version__}, prometheus-client {v("prometheus-client")}\')',
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    pinning = "server on CPU 0, wrk on CPU 1" if pinned("0", []) else "no CPU pinning"
+    print(f"{os.cpu_count()} CPUs ({pinning}); {versions}")
+    print(f"load average before the run: {os.getloadavg()[0]:.2f} (other work skews the figures)")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--duration", type=float, default=10, help="seconds per load run (10)")
+    parser.add_argument("--rounds", type=int, default=5, help="service/bare alternations (5)")
+    parser.add_argument("--warmup", type=float, default=3, help="seconds of warm-up per server (3)")
+    parser.add_argument("--keep", type=Path, help="render into (or reuse) this directory")
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(prefix="prodready-bench-") as workdir:
+        project = prepare(args.keep.resolve() if args.keep else None, Path(workdir))
+        logs = Path(workdir)
+        describe_machine(project)
+        print(
+            f"wrk -t1 -c{CONNECTIONS} -d{args.duration:g}s --latency, {args.rounds} rounds; "
+            f"service access log -> {logs / 'service.stdout.log'} (a file)"
+        )
+        package = package_name(project)
+        with (
+            serve(project, "service", f"{package}.main:app", logs) as service,
+            serve(project, "bare", f"{BARE_MODULE}:app", logs) as bare,
+        ):
+            results = alternate([service, bare], args.rounds, args.duration, args.warmup)
+            lines = sum(1 for _ in service.stdout.open("rb"))
+        print_summary(results)
+        print(f"service stdout: {lines:,} lines (its JSON access log)")
+        print(f"load average after the run: {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
