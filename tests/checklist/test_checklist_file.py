@@ -6,17 +6,24 @@ exist in this checkout, that options match copier.yml, and that the documented n
 """
 
 import ast
+import itertools
 import re
 import tomllib
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 import jinja2
 import pytest
 import yaml
-from prodready.checklist import KINDS, STATUSES, Checklist, counts_markdown
+from prodready.checklist import KINDS, STATUSES, Checklist, Item, counts_markdown
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO / "template"
+TEMPLATES_SUFFIX = ".jinja"
+PACKAGE = "service"
+"""The package name paths are rendered with: `{package}` in evidence, `{{ package_name }}` in
+template/."""
 DOC = REPO / "docs" / "checklist.md"
 COUNTS_BLOCK = re.compile(r"<!-- counts:begin -->\n(.*?)\n<!-- counts:end -->", re.DOTALL)
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z`])")
@@ -121,13 +128,38 @@ def test_every_verifier_exists(checklist: Checklist) -> None:
 
 
 def test_every_evidence_path_exists_in_the_template(checklist: Checklist) -> None:
-    missing = [
-        f"{item.id} {path}"
+    # Evidence is a path of the rendered project, and the generated report lists an item (and
+    # links its evidence) in every project whose answers it applies to. So each path must render
+    # for every accepted combination of answers the item applies to: a file that exists only with
+    # gitops (k8s/argocd/...) is evidence for an item with `option: gitops`, never for one that
+    # applies to every project.
+    missing = {
+        f"{item.id} {path}": answers
         for item in checklist.items
         for path in item.evidence
-        if template_path(path.replace("{package}", "{{ package_name }}")) is None
-    ]
-    assert missing == []
+        for answers in answer_combinations()
+        if applies(item, answers)
+        and path.replace("{package}", PACKAGE) not in rendered_paths(frozen(answers))
+    }
+    assert missing == {}
+
+
+def test_evidence_lookup_follows_the_options() -> None:
+    without, with_gitops = (
+        next(a for a in answer_combinations() if a["gitops"] is gitops and not a["canary"])
+        for gitops in (False, True)
+    )
+    assert "k8s/argocd/applications.yaml" in rendered_paths(frozen(with_gitops))
+    assert "k8s/argocd/applications.yaml" not in rendered_paths(frozen(without))
+    assert "k8s/argocd" not in rendered_paths(frozen(without))
+    for answers in (without, with_gitops):
+        paths = rendered_paths(frozen(answers))
+        assert {"Dockerfile", ".copier-answers.yml", f"src/{PACKAGE}/settings.py"} <= paths
+        assert not any(path.endswith(TEMPLATES_SUFFIX) or "{" in path for path in paths)
+        postgresql = answers["database"] == "postgresql"
+        assert ("k8s/base/migration-job.yaml" in paths) is postgresql
+    # copier.yml's validator refuses gitops without external_secrets: no such combination.
+    assert not [a for a in answer_combinations() if a["gitops"] and not a["external_secrets"]]
 
 
 def test_available_options_are_the_template_questions(checklist: Checklist) -> None:
@@ -179,6 +211,72 @@ def why_missing(verifier: str) -> str | None:
     if test_name not in module_functions(path):
         return f"{path.relative_to(REPO)} defines no function {test_name}"
     return None
+
+
+def answer_combinations() -> list[dict[str, Any]]:
+    """Every combination of copier.yml's choice and yes/no questions its validators accept."""
+    questions = copier_questions()
+    axes: dict[str, list[Any]] = {}
+    for name, spec in questions.items():
+        if name.startswith("_") or not isinstance(spec, dict) or spec.get("when") is False:
+            continue
+        if "choices" in spec:
+            choices = spec["choices"]
+            axes[name] = list(choices.values() if isinstance(choices, dict) else choices)
+        elif spec.get("type") == "bool":
+            axes[name] = [False, True]
+    environment = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)  # noqa: S701
+    combinations = []
+    for values in itertools.product(*axes.values()):
+        answers = dict(zip(axes, values, strict=True))
+        refusals = [
+            environment.from_string(questions[name].get("validator", "")).render(answers).strip()
+            for name in axes
+        ]
+        if not any(refusals):
+            combinations.append(answers)
+    return combinations
+
+
+@cache
+def copier_questions() -> dict[str, Any]:
+    questions: dict[str, Any] = yaml.safe_load((REPO / "copier.yml").read_text(encoding="utf-8"))
+    return questions
+
+
+def applies(item: Item, answers: dict[str, Any]) -> bool:
+    """Whether the generated report lists the item for these answers (its option was chosen).
+
+    An option copier.yml does not ask yet applies nowhere; its items' evidence, if any, must
+    still exist, so it is checked against every combination.
+    """
+    return item.option is None or item.option not in answers or bool(answers[item.option])
+
+
+def frozen(answers: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+    return tuple(sorted(answers.items()))
+
+
+@cache
+def rendered_paths(answers: tuple[tuple[str, Any], ...]) -> frozenset[str]:
+    """The files and directories copier renders from template/ for these answers, as copier names
+    them: the `.jinja` suffix dropped, then each part rendered, and a part that renders empty
+    (`{% if gitops %}argocd{% endif %}` without gitops) leaving the path out."""
+    environment = jinja2.Environment(autoescape=False)  # noqa: S701
+    context = {
+        **dict(answers),
+        "package_name": PACKAGE,
+        "_copier_conf": {"answers_file": ".copier-answers.yml"},
+    }
+    paths: set[str] = set()
+    for template in TEMPLATE.rglob("*"):
+        if not template.is_file():
+            continue
+        relative = template.relative_to(TEMPLATE).as_posix().removesuffix(TEMPLATES_SUFFIX)
+        parts = [environment.from_string(part).render(context) for part in relative.split("/")]
+        if all(parts):
+            paths.update("/".join(parts[:end]) for end in range(1, len(parts) + 1))
+    return frozenset(paths)
 
 
 def template_path(relative: str) -> Path | None:
