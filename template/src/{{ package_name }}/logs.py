@@ -11,6 +11,8 @@ import sys
 
 import structlog
 
+from .access_log import configure_access_log
+
 # uvicorn's access log is replaced by ours (access_log.py): same facts, plus request id and route.
 SILENCED_LOGGERS = ("uvicorn.access",)
 
@@ -53,6 +55,7 @@ def configure_logging(level: str) -> None:
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers.clear()
         logging.getLogger(name).propagate = True
+    configure_access_log(numeric_level)
     for name in SILENCED_LOGGERS:
         silenced = logging.getLogger(name)
         silenced.handlers.clear()

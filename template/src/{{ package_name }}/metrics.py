@@ -30,9 +30,23 @@ LATENCY = Histogram(
 IN_PROGRESS = Gauge("http_requests_in_progress", "HTTP requests being handled right now.")
 
 
+# Any token is a valid HTTP method; unknown ones share a label so clients cannot add series.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+# `labels()` builds a key and takes a lock on every call; the children it returns are cached here
+# (bounded: methods x route templates x statuses).
+_children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+
+
 def record_request(method: str, route: str, status: int, duration: float) -> None:
-    REQUESTS.labels(method, route, str(status)).inc()
-    LATENCY.labels(method, route).observe(duration)
+    key = (method, route, status)
+    children = _children.get(key)
+    if children is None:
+        label = method if method in KNOWN_METHODS else "OTHER"
+        children = (REQUESTS.labels(label, route, str(status)), LATENCY.labels(label, route))
+        _children[key] = children
+    children[0].inc()
+    children[1].observe(duration)
 
 
 router = APIRouter()

@@ -71,6 +71,7 @@ class RequestPipelineMiddleware:
             record_request(scope["method"], route, status, duration)
             client = scope.get("client")
             log_request(
+                request_id=request_id,
                 method=scope["method"],
                 route=route,
                 path=scope["path"],
