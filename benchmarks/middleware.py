@@ -107,8 +107,17 @@ class Server:
 def render(destination: Path) -> None:
     import copier  # The dev environment's; imported here so --help works without it.
 
+    # copier renders a dirty local template as it is on disk (DirtyLocalWarning): say so.
+    dirty = subprocess.run(
+        ["git", "-C", str(REPO), "status", "--porcelain", "--", "template", "copier.yml"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    if dirty:
+        print(f"note: uncommitted template edits are rendered too:\n{dirty}", end="")
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # DirtyLocalWarning: uncommitted edits are not rendered.
+        warnings.simplefilter("ignore")
         copier.run_copy(str(REPO), str(destination), defaults=True, quiet=True, vcs_ref="HEAD")
 
 

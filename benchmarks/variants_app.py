@@ -241,10 +241,18 @@ def _lean_access_log(writer: Any) -> None:
     request_ids = structlog.contextvars._CONTEXT_VARS  # Stands for passing request_id in.
 
     def log_request(
-        *, method: str, route: str, path: str, status: int, duration: float, client: str | None
+        *,
+        method: str,
+        route: str,
+        path: str,
+        status: int,
+        duration: float,
+        client: str | None,
+        request_id: str | None = None,  # Passed in by templates since b3d680f.
     ) -> None:
-        var = request_ids.get("structlog_request_id")
-        request_id = var.get() if var is not None else None
+        if request_id is None:
+            var = request_ids.get("structlog_request_id")
+            request_id = var.get() if var is not None else None
         writer.write(
             f'{{"method": {_encode_str(method)}, "route": {_encode_str(route)}, '
             f'"path": {_encode_str(path)}, "status": {status}, '
