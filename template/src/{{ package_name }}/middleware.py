@@ -2,8 +2,9 @@
 the last-resort 500, in a single pure ASGI layer.
 
 Why one layer: each ASGI middleware adds a coroutine call and a `send` wrapper to every request,
-and `BaseHTTPMiddleware` adds a task and a stream on top; folded into one pass the whole pipeline
-keeps about 0.8x the throughput of a bare app (docs/performance.md in the prodready repository).
+and `BaseHTTPMiddleware` adds a task and a stream on top. Folded into one pass, the whole pipeline
+adds about 45 us to a trivial request (0.69x a bare app's throughput; a stack of
+`@app.middleware("http")` layers measures about 0.1x): docs/performance.md in prodready's repository.
 Each concern's logic still lives in its own module; this file only orders the calls.
 
 Why catch exceptions here: Starlette's outermost error middleware answers unhandled errors outside
