@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .environment import unavailable
-from .k8s_tools import checkov
+from .k8s_tools import checkov_json
 
 HADOLINT_VERSION = "2.15.1"
 BASE_IMAGE = "localhost/python-base:bookworm"
@@ -79,21 +79,8 @@ class DockerfileCheckovReport:
 
 
 def run_checkov_on_dockerfile(dockerfile: Path) -> DockerfileCheckovReport:
-    """checkov's Dockerfile checks, offline (--skip-download), from k8s_tools' cached venv."""
-    result = subprocess.run(
-        [
-            *(checkov(), "--file", dockerfile, "--framework", "dockerfile", "--skip-download"),
-            *("--output", "json", "--compact"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    # Exit code 1 means failed checks, which the report lists; anything else is checkov failing.
-    if result.returncode not in (0, 1):
-        raise AssertionError(f"checkov exited {result.returncode}:\n{result.stderr[-4000:]}")
-    report = json.loads(result.stdout)
+    """checkov's Dockerfile checks, from k8s_tools' cached venv."""
+    report = checkov_json(dockerfile, "dockerfile")
     summary, results = report["summary"], report["results"]
     return DockerfileCheckovReport(
         passed=summary["passed"],

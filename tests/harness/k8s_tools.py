@@ -116,11 +116,11 @@ def checkov() -> Path:
     return executable
 
 
-def run_checkov(manifest: Path) -> CheckovReport:
-    """checkov's Kubernetes checks on one rendered manifest, offline (--skip-download)."""
+def checkov_json(path: Path, framework: str) -> dict[str, Any]:
+    """checkov's JSON report for one file and framework, run offline (--skip-download)."""
     result = subprocess.run(
         [
-            *(checkov(), "--file", manifest, "--framework", "kubernetes", "--skip-download"),
+            *(checkov(), "--file", path, "--framework", framework, "--skip-download"),
             *("--output", "json", "--compact"),
         ],
         capture_output=True,
@@ -131,7 +131,13 @@ def run_checkov(manifest: Path) -> CheckovReport:
     # Exit code 1 means failed checks, which the report lists; anything else is checkov failing.
     if result.returncode not in (0, 1):
         raise AssertionError(f"checkov exited {result.returncode}:\n{result.stderr[-4000:]}")
-    report = json.loads(result.stdout)
+    report: dict[str, Any] = json.loads(result.stdout)
+    return report
+
+
+def run_checkov(manifest: Path) -> CheckovReport:
+    """checkov's Kubernetes checks on one rendered manifest."""
+    report = checkov_json(manifest, "kubernetes")
     summary = report["summary"]
     results = report["results"]
     failures = [
