@@ -8,9 +8,20 @@ from typing import Any
 import pytest
 import yaml
 
+from .conftest import OPTION_SETS, render
 from .matrix import REPO
 
 REPORT = Path("docs") / "production-readiness.md"
+# Besides the matrix: every delivery option on, so the items that depend on them are reported too.
+REPORT_OPTION_SETS = {
+    **OPTION_SETS,
+    "database=postgresql,gitops,canary,external_secrets": {
+        "database": "postgresql",
+        "gitops": True,
+        "canary": True,
+        "external_secrets": True,
+    },
+}
 MARKDOWN_LINK = re.compile(r"\]\(([^)]+)\)")
 
 
@@ -45,6 +56,13 @@ def defines_test(path: Path, name: str) -> bool:
 def make_targets(project: Path) -> set[str]:
     makefile = (project / "Makefile").read_text()
     return set(re.findall(r"^([a-z][a-z-]*):", makefile, flags=re.MULTILINE))
+
+
+@pytest.fixture(scope="module", params=list(REPORT_OPTION_SETS), ids=list(REPORT_OPTION_SETS))
+def rendered(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    destination = tmp_path_factory.mktemp("report") / "service"
+    render(destination, REPORT_OPTION_SETS[request.param])
+    return destination
 
 
 def test_report_lists_exactly_the_items_that_apply(rendered: Path) -> None:
