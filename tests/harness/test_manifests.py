@@ -129,6 +129,13 @@ class RenderedManifests:
     def overlay(self, name: str) -> list[dict[str, Any]]:
         return self.objects(f"overlays/{name}")
 
+    @property
+    def kustomizations(self) -> list[str]:
+        """The k8s/ directories kustomize builds: the overlays, and argocd/ with gitops."""
+        return [f"overlays/{name}" for name in OVERLAYS] + (
+            ["argocd"] if self.answers["gitops"] else []
+        )
+
 
 @pytest.fixture(scope="session")
 def manifests(
@@ -256,10 +263,8 @@ def test_every_overlay_builds_and_its_core_objects_validate_strictly(
 ) -> None:
     rendered = manifests(combination)
     validator = kubernetes_validate()
-    directories = [f"overlays/{name}" for name in OVERLAYS]
-    directories += ["argocd"] if rendered.answers["gitops"] else []
     problems = []
-    for directory in directories:
+    for directory in rendered.kustomizations:
         for obj in rendered.objects(directory):
             group = obj["apiVersion"].rpartition("/")[0]
             if group in CUSTOM_RESOURCE_GROUPS:
@@ -282,10 +287,8 @@ def test_custom_resources_are_allowed_and_complete(
     manifests: Callable[[str], RenderedManifests], combination: str
 ) -> None:
     rendered = manifests(combination)
-    directories = [f"overlays/{name}" for name in OVERLAYS]
-    directories += ["argocd"] if rendered.answers["gitops"] else []
     problems = []
-    for directory in directories:
+    for directory in rendered.kustomizations:
         for obj in rendered.objects(directory):
             group = obj["apiVersion"].rpartition("/")[0]
             if "." not in group or group.endswith(".k8s.io"):
