@@ -41,7 +41,6 @@ import sys
 import tempfile
 import time
 import urllib.request
-import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,8 +105,9 @@ class Server:
 
 def render(destination: Path) -> None:
     import copier  # The dev environment's; imported here so --help works without it.
+    from prodready.source import copy_template
 
-    # copier renders a dirty local template as it is on disk (DirtyLocalWarning): say so.
+    # The working tree's template is rendered, uncommitted edits included: say so.
     dirty = subprocess.run(
         ["git", "-C", str(REPO), "status", "--porcelain", "--", "template", "copier.yml"],
         capture_output=True,
@@ -116,9 +116,12 @@ def render(destination: Path) -> None:
     ).stdout
     if dirty:
         print(f"note: uncommitted template edits are rendered too:\n{dirty}", end="")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        copier.run_copy(str(REPO), str(destination), defaults=True, quiet=True, vcs_ref="HEAD")
+    # From a copy holding only the template: rendering the checkout itself, copier would clone it
+    # with whatever else lies there (a service generated inside it is a nested repository, which
+    # breaks the clone).
+    with tempfile.TemporaryDirectory(prefix="prodready-bench-template-") as template:
+        copy_template(REPO, Path(template))
+        copier.run_copy(template, str(destination), defaults=True, quiet=True)
 
 
 def uv_executable() -> str:

@@ -3,21 +3,15 @@
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
 
-import copier
 import pytest
 
 from .environment import find_python, free_port, fresh_postgres_database, tool_env, unavailable
-from .matrix import REPO, option_sets
+from .matrix import option_sets
 from .project import GeneratedProject, RunningService, serve
+from .template import render
 
 OPTION_SETS = option_sets()
-
-
-def render(destination: Path, answers: dict[str, Any]) -> None:
-    # vcs_ref="HEAD" renders the working tree (uncommitted changes included), never an older tag.
-    copier.run_copy(str(REPO), destination, data=answers, defaults=True, quiet=True, vcs_ref="HEAD")
 
 
 @pytest.fixture(scope="session", params=list(OPTION_SETS), ids=list(OPTION_SETS))

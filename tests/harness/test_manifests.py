@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import copier
 import pytest
 import yaml
 
@@ -33,6 +32,7 @@ from .k8s_tools import (
     run_checkov,
 )
 from .matrix import REPO, choice_questions
+from .template import render
 
 OVERLAYS = ("dev", "staging", "production")
 MANIFEST_OPTIONS = ("gitops", "canary", "external_secrets")
@@ -96,10 +96,6 @@ POSTGRESQL = [name for name, answers in VALID.items() if answers["database"] == 
 SQLITE = [name for name, answers in VALID.items() if answers["database"] == "sqlite"]
 GITOPS = [name for name, answers in VALID.items() if answers["gitops"]]
 FILE_SECRETS = [name for name, answers in VALID.items() if not answers["external_secrets"]]
-
-
-def render(destination: Path, answers: dict[str, Any]) -> None:
-    copier.run_copy(str(REPO), destination, data=answers, defaults=True, quiet=True, vcs_ref="HEAD")
 
 
 @dataclass
