@@ -4,10 +4,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .errors import CliError
 from .questions import Questionnaire
+from .yamlfile import read_yaml_file
 
 
 def parse_set_options(options: Sequence[str], questionnaire: Questionnaire) -> dict[str, Any]:
@@ -26,14 +25,7 @@ def parse_set_options(options: Sequence[str], questionnaire: Questionnaire) -> d
 
 def read_answers_file(path: Path, questionnaire: Questionnaire) -> dict[str, Any]:
     """Answers from a YAML mapping; `_`-keys are skipped so `.copier-answers.yml` can be reused."""
-    try:
-        content = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as error:
-        raise CliError(f"answers file {path} does not exist") from error
-    except (OSError, UnicodeDecodeError) as error:
-        raise CliError(f"cannot read answers file {path}: {_reason(error)}") from error
-    except yaml.YAMLError as error:
-        raise CliError(f"answers file {path} is not valid YAML: {_yaml_problem(error)}") from error
+    content = read_yaml_file(path, what="answers file")
     if not isinstance(content, dict):
         raise CliError(f"answers file {path} must hold a mapping of question: answer")
     answers = {}
@@ -45,13 +37,3 @@ def read_answers_file(path: Path, questionnaire: Questionnaire) -> dict[str, Any
         except CliError as error:
             raise CliError(f"answers file {path}: {error.message}") from error
     return answers
-
-
-def _reason(error: Exception) -> str:
-    return error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-
-
-def _yaml_problem(error: yaml.YAMLError) -> str:
-    if isinstance(error, yaml.MarkedYAMLError) and error.problem_mark is not None:
-        return f"{error.problem} (line {error.problem_mark.line + 1})"
-    return str(error)

@@ -7,7 +7,6 @@ problem at once: a status typo or a key given twice that slipped through would o
 the template does, which is the one thing this file must never do.
 """
 
-import json
 import re
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
@@ -20,6 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .errors import FAILED, CliError
+from .jsonout import json_document
 
 KINDS = ("code", "config", "ci", "doc", "org")
 """code: the service's behaviour; config: a generated file; ci: a workflow job; doc: a generated
@@ -198,28 +198,36 @@ def counts_markdown(items: Sequence[Item]) -> str:
 
 
 def checklist_json(items: Sequence[Item]) -> str:
-    return json.dumps([item.as_dict() for item in items], indent=2, ensure_ascii=False)
+    return json_document(items=[item.as_dict() for item in items])
 
 
-def checklist_table(items: Sequence[Item]) -> Table:
+def checklist_table(items: Sequence[Item], *, wide: bool = False) -> Table:
+    """A row per item; what proves it under the title, or (`wide`) in columns of its own."""
     table = Table(title="Production-readiness checklist", caption=summary(items))
     table.add_column("ID", no_wrap=True)
-    table.add_column("Title", ratio=1)
+    table.add_column("Title", ratio=2, overflow="fold")
     table.add_column("Kind", no_wrap=True)
     table.add_column("Status", no_wrap=True)
     table.add_column("Option")
+    if wide:
+        table.add_column("Evidence", ratio=1, overflow="fold")
+        table.add_column("Verified by", ratio=1, overflow="fold")
     for item in items:
         # Text, not str: square brackets in a title are text, not rich markup.
         title = Text(item.title)
         if item.target:
             # Under the title rather than in a column of its own, so 80 columns still fit.
             title.append(f"\ntarget {item.target}", style="dim")
+        if item.evidence and not wide:
+            title.append(f"\nevidence: {', '.join(item.evidence)}", style="dim")
+        proof = [Text("\n".join(item.evidence)), Text("\n".join(item.verifier))] if wide else []
         table.add_row(
             Text(item.id),
             title,
             Text(item.kind),
             Text(item.status, style=_STATUS_STYLES[item.status]),
             Text(item.option or ""),
+            *proof,
         )
     return table
 

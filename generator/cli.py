@@ -1,6 +1,5 @@
 """The `prodready` command line: new, update, options and --version."""
 
-import json
 import shlex
 import sys
 import warnings
@@ -17,13 +16,17 @@ from .answers import parse_set_options, read_answers_file
 from .checklist import checklist_json, checklist_table, load_checklist
 from .create import check_destination, create_project
 from .errors import FAILED, CliError
+from .jsonout import json_document
+from .questions import Question
 from .source import TemplateSource
 from .update import check_clean_work_tree, recorded_template, update_project
 
 app = typer.Typer(
     name="prodready",
     help="Generate production-ready FastAPI services and keep them current with copier update.",
-    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    # Click's plain help: Typer's rich panels label every flag `<bool>`, as if it took a value.
+    rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
 
@@ -71,7 +74,11 @@ def _root(
 def new(
     destination: Annotated[
         Path,
-        typer.Argument(help="Directory to create (or an empty one to fill).", show_default=False),
+        typer.Argument(
+            metavar="DEST",
+            help="Directory to create (or an empty one to fill).",
+            show_default=False,
+        ),
     ],
     defaults: Annotated[
         bool, typer.Option("--defaults", help="Use the default for every question not answered.")
@@ -191,33 +198,54 @@ def options(
 ) -> None:
     """List the questions a new service is generated from."""
     source = TemplateSource(_usable_location(template)) if template else TemplateSource()
-    questions = source.questionnaire().questions.values()
+    questions = list(source.questionnaire().questions.values())
+    names = [question.name for question in questions]
     if as_json:
         listing = [
             {
                 "name": q.name,
                 "type": q.type,
                 "default": q.default,
-                "choices": q.choices,
+                "derived_from": q.derived_from(names),
+                "choices": [] if isinstance(q.choices, str) else q.choices,
+                "choice_labels": q.choice_labels,
                 "help": q.help,
             }
             for q in questions
         ]
-        print(json.dumps(listing, indent=2, default=str))
+        print(json_document(template=source.describe(), questions=listing))
         return
     table = Table(title=f"Questions of {source.describe()}")
     table.add_column("Question", no_wrap=True)
     table.add_column("Type", no_wrap=True)
-    table.add_column("Default", overflow="fold")
-    table.add_column("Choices")
-    table.add_column("Help", ratio=1)
+    table.add_column("Default", ratio=1)
+    table.add_column("Choices", ratio=1)
+    table.add_column("Help", ratio=2)
     for q in questions:
-        choices = q.choices if isinstance(q.choices, str) else ", ".join(map(str, q.choices))
-        # Text, not str: defaults such as regex_replace('[^a-z0-9]+') are not rich markup.
-        table.add_row(
-            *(Text(cell) for cell in (q.name, q.type, _shown(q.default), choices, q.help))
-        )
+        # Text, not str: a default or help text with [brackets] is not rich markup.
+        cells = (q.name, q.type, _default_in_words(q, names), _choices(q), q.help)
+        table.add_row(*(Text(cell) for cell in cells))
     Console().print(table)
+
+
+def _default_in_words(question: Question, names: list[str]) -> str:
+    """A fixed default as it is; a computed one by what it is computed from, not as Jinja."""
+    derived_from = question.derived_from(names)
+    if derived_from:
+        return f"derived from {', '.join(derived_from)}"
+    if isinstance(question.default, str) and ("{{" in question.default or "{%" in question.default):
+        return "computed by the template"
+    return _shown(question.default)
+
+
+def _choices(question: Question) -> str:
+    """Each choice as `--set` takes it, a line each, with the template's label where it differs."""
+    if isinstance(question.choices, str):
+        return "computed by the template"
+    return "\n".join(
+        str(value) if label == str(value) else f"{value}: {label}"
+        for label, value in zip(question.choice_labels, question.choices, strict=True)
+    )
 
 
 @app.command()
@@ -243,16 +271,25 @@ def checklist(
             show_default=False,
         ),
     ] = None,
+    wide: Annotated[
+        bool,
+        typer.Option(
+            "--wide", help="Evidence and verifiers in columns of their own (needs a wide terminal)."
+        ),
+    ] = False,
 ) -> None:
-    """List the production-readiness checklist: each item, its status and what proves it."""
+    """List the production-readiness checklist, with what proves each item."""
     items = load_checklist().select(status=status, area=area)
     if as_json:
         print(checklist_json(items))
         return
-    Console().print(checklist_table(items))
+    Console().print(checklist_table(items, wide=wide))
 
 
 def _shown(value: Any) -> str:
+    """A value as it is written in YAML and on the command line (`false`, not `False`)."""
+    if isinstance(value, bool):
+        return str(value).lower()
     return "" if value is None else str(value)
 
 

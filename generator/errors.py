@@ -7,11 +7,21 @@ from copier.errors import CopierError, InteractiveSessionError, UserMessageError
 from jinja2 import TemplateError
 from plumbum import ProcessExecutionError
 
-BAD_INPUT = 2
-"""Exit status for a usage error or an answer, path or option the user has to fix."""
+# Exit statuses, the same for every command (docs/updating.md lists them for scripts and CI jobs).
+DONE = 0
+"""The command did what was asked."""
 
-FAILED = 1
-"""Exit status for a failure while doing the work (git, the network, a conflict...)."""
+ATTENTION = 1
+"""It worked, and the user has something to do: conflicts to resolve, a newer template to take."""
+
+BAD_INPUT = 2
+"""Refused before anything was written: a usage error, or an answer, path or option to fix."""
+
+FAILED = 3
+"""A failure while doing the work (git, the network, a template that does not render...)."""
+
+INTERRUPTED = 130
+"""Stopped by SIGINT or SIGTERM; what the run had staged is removed (128 + SIGINT, as shells do)."""
 
 
 class CliError(Exception):

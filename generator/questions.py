@@ -1,6 +1,7 @@
 """A template's questions, read with copier, and the checks an answer passes before copier runs."""
 
 import json
+import re
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -22,6 +23,9 @@ _EXPECTED_TEXT = {
     "json": "a JSON value",
 }
 _INFERABLE_TYPES = frozenset({"str", "int", "float", "bool"})
+_TEXT_TYPES = frozenset({"str", "path"})
+MAX_ANSWER_CHARS = 4096
+"""No question needs more; a longer answer is a mistake (or an attack) and is refused early."""
 
 
 def _is_jinja(value: object) -> bool:
@@ -45,6 +49,8 @@ class Question:
     """The raw default: a derived one stays the Jinja expression it is computed from."""
     choices: list[Any] | str
     """The allowed values, or the Jinja expression when the template computes them."""
+    choice_labels: list[str]
+    """What the template calls each choice (the value itself when it gives no label)."""
     help: str
     multiselect: bool
     conditional: bool
@@ -53,11 +59,13 @@ class Question:
     @classmethod
     def from_copier(cls, name: str, details: Mapping[str, Any]) -> "Question":
         default = details.get("default")
+        choices = _choices(details.get("choices", []))
         return cls(
             name=name,
             type=details.get("type") or _type_of_default(default),
             default=default,
-            choices=_choice_values(details.get("choices", [])),
+            choices=choices if isinstance(choices, str) else [value for _, value in choices],
+            choice_labels=[] if isinstance(choices, str) else [label for label, _ in choices],
             help=str(details.get("help", "")).strip(),
             multiselect=bool(details.get("multiselect", False)),
             conditional=_is_jinja(details.get("when")),
@@ -85,14 +93,42 @@ class Question:
                 f"{self.name} expects {_EXPECTED_TEXT[self.type]}, not {text!r}"
             ) from error
 
+    def derived_from(self, names: Iterable[str]) -> list[str]:
+        """The questions among `names` a Jinja default is computed from ([] for a fixed one)."""
+        if not _is_jinja(self.default):
+            return []
+        used = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", self.default))
+        return [name for name in names if name in used and name != self.name]
+
     def coerce(self, value: Any) -> Any:
-        """Bring a value from the command line or a YAML file to the type the question holds."""
+        """Bring a value from the command line or a YAML file to the type the question holds.
+
+        Anything else is refused rather than passed on: copier would take `gitops: 5` or
+        `gitops: [a]` as true, and a list as a project name.
+        """
         if isinstance(value, str):
+            if len(value) > MAX_ANSWER_CHARS:
+                raise CliError(f"{self.name} is longer than {MAX_ANSWER_CHARS} characters")
             return self.parse(value)
-        if self.type == "str" and isinstance(value, int | float):
+        if self.type in ("yaml", "json"):
+            return value
+        if (
+            self.type in _TEXT_TYPES
+            and isinstance(value, int | float)
+            and not isinstance(value, bool)
+        ):
             # YAML reads `python_version: 3.12` as a number; copier would store the text.
             return str(value)
-        return value
+        if self.type == "bool" and (isinstance(value, bool) or value in (0, 1)):
+            return bool(value)
+        if self.type == "int" and isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if self.type == "float" and isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+        if self.type not in _EXPECTED_TEXT and self.type not in _TEXT_TYPES:
+            return value  # a type the template computes: copier casts and checks it
+        expected = "text" if self.type in _TEXT_TYPES else _EXPECTED_TEXT[self.type]
+        raise CliError(f"{self.name} expects {expected}, not {_shown(value)}")
 
     def check_choice(self, value: Any) -> None:
         """Refuse a value outside a fixed list of choices (computed choices are copier's job)."""
@@ -110,17 +146,24 @@ def _type_of_default(default: Any) -> str:
     return name if name in _INFERABLE_TYPES else "yaml"
 
 
-def _choice_values(choices: Any) -> list[Any] | str:
-    """The values behind copier's choice forms: a list, [label, value] pairs or {label: value}."""
+def _shown(value: Any) -> str:
+    """A value as the user wrote it in YAML, short enough for one error line."""
+    text = json.dumps(value, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _choices(choices: Any) -> list[tuple[str, Any]] | str:
+    """(label, value) behind copier's choice forms: a list, [label, value] pairs, {label: value}."""
     if isinstance(choices, str):
         return choices
     pairs = choices.items() if isinstance(choices, Mapping) else choices
-    values = []
+    labelled = []
     for choice in pairs:
-        value = choice[1] if isinstance(choice, list | tuple) else choice
+        label, value = choice if isinstance(choice, list | tuple) else (choice, choice)
         # The extended form {label: {value: ..., validator: ...}} can disable a choice.
-        values.append(value["value"] if isinstance(value, Mapping) else value)
-    return values
+        value = value["value"] if isinstance(value, Mapping) else value
+        labelled.append((str(label), value))
+    return labelled
 
 
 @dataclass(frozen=True)

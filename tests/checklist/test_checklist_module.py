@@ -252,15 +252,17 @@ def test_counts_cover_every_kind_and_status() -> None:
 
 
 def test_json_lists_every_field_of_every_item(checklist: Checklist) -> None:
-    listed = json.loads(checklist_json(checklist.items))
+    document = json.loads(checklist_json(checklist.items))
+    assert document["schema_version"] == 1
+    listed = document["items"]
     assert [entry["id"] for entry in listed] == [item.id for item in checklist.items]
     assert listed == [item.as_dict() for item in checklist.items]
-    sec_02 = json.loads(checklist_json(parse_checklist(VALID).items))[1]
+    sec_02 = json.loads(checklist_json(parse_checklist(VALID).items))["items"][1]
     assert sec_02["target"] == {"operator": "<=", "value": 200, "unit": "ms"}
     assert sec_02["alternatives"] == [{"operator": "<=", "value": 500, "unit": "ms"}]
     assert sec_02["sources"] == ["003:42"]
     assert sec_02["action"] is None
-    ops_01 = json.loads(checklist_json(parse_checklist(VALID).items))[2]
+    ops_01 = json.loads(checklist_json(parse_checklist(VALID).items))["items"][2]
     assert ops_01["action"] == VALID["items"][2]["action"]
 
 

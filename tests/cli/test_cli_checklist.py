@@ -17,7 +17,9 @@ def test_json_lists_every_item_of_the_checklist(cli: Cli) -> None:
     result = cli("checklist", "--json")
 
     assert result.returncode == 0, result.stderr
-    listed = json.loads(result.stdout)
+    document = json.loads(result.stdout)
+    assert document["schema_version"] == 1
+    listed = document["items"]
     assert [item["id"] for item in listed] == [item["id"] for item in _items_in_checkout()]
 
 
@@ -31,7 +33,7 @@ def test_filters_by_status_and_area(cli: Cli) -> None:
     result = cli("checklist", "--json", "--status", "done", "--area", "SEC")
 
     assert result.returncode == 0, result.stderr
-    assert [item["id"] for item in json.loads(result.stdout)] == expected
+    assert [item["id"] for item in json.loads(result.stdout)["items"]] == expected
     assert expected, "the checkout has done security items to filter"
 
 
@@ -43,6 +45,22 @@ def test_table_shows_ids_and_statuses(cli: Cli) -> None:
     rows = [line for line in result.stdout.splitlines() if line.startswith("│ ")]
     assert rows
     assert not [row for row in rows if "planned" in row]
+
+
+def test_table_shows_the_evidence_and_wide_the_verifiers(cli: Cli) -> None:
+    sec_01 = next(item for item in _items_in_checkout() if item["id"] == "SEC-01")
+    evidence, verifier = str(sec_01["evidence"][0]), str(sec_01["verifier"][0])  # type: ignore[index]
+
+    narrow = cli("checklist", "--area", "SEC", env={"COLUMNS": "400"})
+    wide = cli("checklist", "--area", "SEC", "--wide", env={"COLUMNS": "400"})
+
+    assert narrow.returncode == 0, narrow.stderr
+    assert wide.returncode == 0, wide.stderr
+    assert f"evidence: {evidence}" in narrow.stdout
+    assert verifier not in narrow.stdout
+    assert "Verified by" in wide.stdout
+    assert evidence in wide.stdout
+    assert verifier in wide.stdout
 
 
 def test_unknown_status_is_one_line_and_exit_2(cli: Cli) -> None:
