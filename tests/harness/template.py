@@ -4,8 +4,9 @@ copier renders a local template by cloning it, and takes a dirty work tree in wi
 the whole checkout. From the checkout itself anything lying there would matter: a service
 generated inside the clone is a nested repository, which git then records as a submodule without
 a URL, and every render fails. A repository holding only what a template release consists of
-(`prodready.source.copy_template`: copier.yml, checklist.yml, template/), committed as the working
-tree has them, makes nothing else in the checkout matter.
+(copier.yml, checklist.yml, template/ and what else the package ships), committed as the working
+tree has them, makes nothing else in the checkout matter. What it holds is read from
+pyproject.toml, as the wheel ships it, rather than from the installed package, which may be stale.
 """
 
 import atexit
@@ -14,11 +15,11 @@ import os
 import shutil
 import subprocess
 import tempfile
+import tomllib
 from pathlib import Path
 from typing import Any
 
 import copier
-from prodready.source import copy_template
 
 from .matrix import REPO
 
@@ -40,12 +41,29 @@ def _git(repository: Path, *arguments: str) -> None:
     )
 
 
+SHIPPED_AS = "prodready/_template/"
+
+
+def copy_shipped_template(destination: Path) -> None:
+    """Copy from the checkout what the wheel ships as the template (pyproject: force-include)."""
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    included = pyproject["tool"]["hatch"]["build"]["targets"]["wheel"]["force-include"]
+    for source, target in included.items():
+        if not target.startswith(SHIPPED_AS):
+            continue
+        copied = destination / target.removeprefix(SHIPPED_AS)
+        if (REPO / source).is_dir():
+            shutil.copytree(REPO / source, copied, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(REPO / source, copied)
+
+
 @functools.cache
 def working_tree_template() -> Path:
     """Built on first use, so once per test session; removed when the session's process exits."""
     repository = Path(tempfile.mkdtemp(prefix="prodready-harness-template-"))
     atexit.register(shutil.rmtree, repository, ignore_errors=True)
-    copy_template(REPO, repository)
+    copy_shipped_template(repository)
     _git(repository, "init", "--quiet")
     _git(repository, "add", "--all")
     _git(repository, "commit", "--quiet", "--message", "the working tree's template")
