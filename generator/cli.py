@@ -13,13 +13,15 @@ from rich.text import Text
 
 from . import __version__
 from .answers import parse_set_options, read_answers_file
+from .check import check_versions
 from .checklist import checklist_json, checklist_table, load_checklist
 from .create import check_destination, create_project
-from .errors import FAILED, CliError
+from .errors import ATTENTION, BAD_INPUT, FAILED, CliError
 from .jsonout import json_document
 from .questions import Question
 from .source import TemplateSource
-from .update import check_clean_work_tree, recorded_template, update_project
+from .update import UpdateRequest, apply_update, planned_update
+from .update_report import next_steps, update_summary
 
 app = typer.Typer(
     name="prodready",
@@ -163,30 +165,57 @@ def update(
             help="Use the default for new questions (implied when stdin is not a terminal).",
         ),
     ] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", help="List what the update would change and conflict; write nothing."
+        ),
+    ] = False,
 ) -> None:
-    """Bring a generated project up to a newer template version; your changes are kept."""
+    """Bring a generated project up to a newer template version; your changes are kept.
+
+    Exit status: 0 done (or nothing to do), 1 conflicts for you to resolve, 2 refused before
+    anything was written, 3 failed while working (git, network, template).
+    """
     project = path.absolute()
-    recorded = recorded_template(project)
-    check_clean_work_tree(project)
-    answers = {}
-    if set_options:
-        target = TemplateSource(recorded.location, to)
-        answers = parse_set_options(set_options, target.questionnaire())
-    result = update_project(
-        project, recorded, answers, to_ref=to, defaults=defaults or not sys.stdin.isatty()
+    terminal = sys.stdin.isatty()
+    request = UpdateRequest(
+        to_ref=to, set_options=set_options or [], defaults=defaults or not terminal
     )
-    if result.conflicts:
-        print("\n".join(result.conflicts))
-        raise CliError(
-            f"the update left {len(result.conflicts)} file(s) with conflicts (listed on stdout): "
-            "resolve the <<<<<<< markers or .rej files, then commit",
-            FAILED,
-        )
-    if result.from_version == result.to_version:
-        print(f"The project is already at template version {result.to_version}.")
+    if defaults:
+        new_answers_from = "its default, --defaults"
     else:
-        print(f"Updated from template version {result.from_version} to {result.to_version}.")
-        print("Review the changes with `git diff`, then commit them.")
+        new_answers_from = "your answer" if terminal else "its default: no terminal to ask on"
+    with planned_update(project, request) as (plan, scratch):
+        if not dry_run:
+            apply_update(plan, scratch, project)
+    print("\n".join(update_summary(plan, dry_run=dry_run, new_answers_from=new_answers_from)))
+    steps = next_steps(plan, project, dry_run=dry_run)
+    if steps:
+        print("\n" + "\n".join(steps))
+    if plan.conflicts:
+        raise typer.Exit(ATTENTION)
+
+
+@app.command()
+def check(
+    path: Annotated[Path, typer.Argument(help="The project to check.")] = Path("."),
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print a JSON object (with schema_version).")
+    ] = False,
+) -> None:
+    """Say whether a newer template release exists, without updating.
+
+    Exit status: 0 the project is at the newest release, 1 a newer one exists, 2 any error.
+    """
+    try:
+        result = check_versions(path.absolute())
+    except CliError as error:
+        # One status for every error, so a scheduled job can tell "act" (1) from "broken" (2).
+        raise CliError(error.message, BAD_INPUT) from error
+    print(result.as_json() if as_json else result.as_text())
+    if result.update_available:
+        raise typer.Exit(ATTENTION)
 
 
 @app.command()
