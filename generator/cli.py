@@ -138,10 +138,12 @@ def new(
     print(
         "\nNext steps:\n"
         f"  cd {shlex.quote(str(destination))}\n"
-        "  make install   # uv sync --locked: the locked environment in .venv\n"
+        "  make install   # uv sync --locked: the locked environment in .venv, uv included\n"
         "  make migrate   # alembic upgrade head\n"
         "  make run       # serves http://127.0.0.1:8000 (API docs at /docs)\n"
-        "  make test"
+        "  make test\n"
+        "make install needs uv on PATH once (prodready's environment has it, or pip install uv);\n"
+        "then make uses .venv/bin/uv, so these work from a new shell with nothing activated."
     )
 
 
