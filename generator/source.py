@@ -41,8 +41,9 @@ _THROWAWAY_COMMIT_CONFIG = {
 
 
 # What a template release consists of: the questions, the checklist the readiness report is
-# rendered from (docs/production-readiness.md includes it), and the project files.
-TEMPLATE_FILES = ("copier.yml", "checklist.yml")
+# rendered from (docs/production-readiness.md includes it), the locked packages' module names
+# (copier.yml includes them) and the project files.
+TEMPLATE_FILES = ("copier.yml", "checklist.yml", "import_names.yml")
 TEMPLATE_DIRECTORY = "template"
 
 

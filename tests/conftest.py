@@ -42,6 +42,7 @@ def installed_prodready() -> Path:
     checkout_template = {
         "_template/copier.yml": (REPO_ROOT / "copier.yml").read_bytes(),
         "_template/checklist.yml": (REPO_ROOT / "checklist.yml").read_bytes(),
+        "_template/import_names.yml": (REPO_ROOT / "import_names.yml").read_bytes(),
         **{
             f"_template/template/{name}": data
             for name, data in _files(REPO_ROOT / "template").items()
