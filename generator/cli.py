@@ -1,5 +1,6 @@
 """The `prodready` command line: new, update, options and --version."""
 
+import os
 import shlex
 import sys
 import warnings
@@ -15,9 +16,11 @@ from . import __version__
 from .answers import parse_set_options, read_answers_file
 from .check import check_versions
 from .checklist import checklist_json, checklist_table, load_checklist
-from .create import check_destination, create_project
-from .errors import ATTENTION, BAD_INPUT, FAILED, CliError
+from .create import CreatedProject, check_destination, create_project
+from .errors import ATTENTION, BAD_INPUT, FAILED, INTERRUPTED, CliError
+from .interrupts import Interrupted, raise_on_stop_signals
 from .jsonout import json_document
+from .naming import destination_name_explained, name_from_destination
 from .questions import Question
 from .source import TemplateSource
 from .update import UpdateRequest, apply_update, planned_update
@@ -105,17 +108,25 @@ def new(
             show_default=False,
         ),
     ] = None,
-    no_git: Annotated[
-        bool, typer.Option("--no-git", help="Do not create a git repository with a first commit.")
-    ] = False,
+    git: Annotated[
+        bool | None,
+        typer.Option(
+            "--git/--no-git",
+            help="Make DEST a git repository with a first commit (default: yes, unless DEST is "
+            "inside a git work tree already).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Generate a new service."""
+    """Generate a new service (named after DEST unless --set project_name=... says otherwise)."""
     if vcs_ref and not template:
         raise CliError(
             "--vcs-ref selects a version of --template; the shipped template has one version"
         )
     source = TemplateSource(_usable_location(template), vcs_ref) if template else TemplateSource()
-    check_destination(destination.absolute())
+    # Lexically absolute: `new .` and `new ../svc` are named after what they point at.
+    target = Path(os.path.abspath(destination))
+    check_destination(target)
     questionnaire = source.questionnaire()
     answers = read_answers_file(answers_file, questionnaire) if answers_file else {}
     answers.update(parse_set_options(set_options or [], questionnaire))
@@ -126,15 +137,22 @@ def new(
                 f"stdin is not a terminal, so nothing can ask for {', '.join(missing)}: "
                 "answer with --set NAME=VALUE (or --answers-file) or use --defaults"
             )
-    created = create_project(destination, source, answers, defaults=defaults, init_git=not no_git)
+    user_defaults = name_from_destination(target, questionnaire, answers)
+    with destination_name_explained(user_defaults, answers):
+        created = create_project(
+            target,
+            source,
+            answers,
+            defaults=defaults,
+            user_defaults=user_defaults,
+            git=git,
+            notify=print,
+        )
     print(
         f"Created {destination} from {source.describe()}"
         + (f" at {created.version}." if created.version else ".")
     )
-    if created.repository:
-        print("Initialised a git repository holding the generated files as its first commit.")
-    elif not no_git:
-        print("git is not installed, so no repository was created; `prodready update` needs one.")
+    _say_what_git_holds(created, target, asked=git)
     print(
         "\nNext steps:\n"
         f"  cd {shlex.quote(str(destination))}\n"
@@ -145,6 +163,26 @@ def new(
         "make install needs uv on PATH once (prodready's environment has it, or pip install uv);\n"
         "then make uses .venv/bin/uv, so these work from a new shell with nothing activated."
     )
+
+
+def _say_what_git_holds(created: CreatedProject, target: Path, *, asked: bool | None) -> None:
+    enclosing = created.enclosing_work_tree
+    if created.repository:
+        nested = f", nested in the repository at {enclosing} as --git asked" if enclosing else ""
+        print(
+            f"Initialised a git repository holding the generated files as its first commit{nested}."
+        )
+    elif enclosing is not None and asked is None:
+        top, inside = shlex.quote(str(enclosing)), os.path.relpath(target, enclosing)
+        message = shlex.quote(f"Generate {inside} with prodready")
+        print(
+            f"{target} is inside the git repository at {enclosing}, so it is not made a "
+            "repository of its own (--git makes one). Commit the files there, so that "
+            "`prodready update` can work:\n"
+            f"  git -C {top} add {shlex.quote(inside)} && git -C {top} commit -m {message}"
+        )
+    elif asked is not False:
+        print("git is not installed, so no repository was created; `prodready update` needs one.")
 
 
 @app.command()
@@ -349,8 +387,13 @@ def _show_warning(
 def main() -> None:
     """Run the CLI; every failure ends as one `prodready: error: ...` line and an exit status."""
     warnings.showwarning = _show_warning
+    raise_on_stop_signals()
     try:
         status = app(prog_name="prodready", standalone_mode=False)
+    except Interrupted:
+        # Every `with` on the way here has removed what it staged.
+        _report("error: interrupted")
+        sys.exit(INTERRUPTED)
     except CliError as error:
         _report(f"error: {error.message}")
         sys.exit(error.exit_code)

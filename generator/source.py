@@ -9,7 +9,7 @@ docs/updating.md describes the design.
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +22,7 @@ import yaml
 from . import __version__
 from .errors import FAILED, CliError, copier_errors_reported
 from .gitrepo import git_available, run_git
+from .interrupts import Interrupted
 from .questions import Questionnaire, load_questionnaire
 
 UPSTREAM_URL = "https://github.com/prodready/prodready.git"
@@ -143,30 +144,53 @@ class TemplateSource:
                 f"cannot read the template {self.describe()}: {error.message}", error.exit_code
             ) from error
 
-    def render(self, project: Path, answers: dict[str, Any], *, defaults: bool) -> None:
-        """Render a new project into `project`, which must not exist yet."""
+    def render(
+        self,
+        project: Path,
+        answers: Mapping[str, Any],
+        *,
+        defaults: bool,
+        user_defaults: Mapping[str, Any],
+    ) -> None:
+        """Render a new project into `project`, which must not exist yet.
+
+        `user_defaults` replace the template's defaults (asked on a terminal, unlike `answers`).
+        Temporary clones go where `tempfile` points: `prodready new` points it into its staging.
+        """
+        copy = _Copy(project, answers, defaults=defaults, user_defaults=user_defaults)
         if self.location is not None:
-            _copy(self.location, self.vcs_ref, project, answers, defaults=defaults)
+            copy.run(self.location, self.vcs_ref)
             return
         if git_available():
             with tagged_bundled_template() as repo:
-                _copy(str(repo), RELEASE_TAG, project, answers, defaults=defaults)
+                copy.run(str(repo), RELEASE_TAG)
         else:
             # Without git copier cannot read a tag; the recorded source below is the same.
-            _copy(str(BUNDLED_TEMPLATE), None, project, answers, defaults=defaults)
+            copy.run(str(BUNDLED_TEMPLATE), None)
         record_upstream_release(project / ANSWERS_FILE)
 
 
-def _copy(
-    src: str, vcs_ref: str | None, project: Path, answers: dict[str, Any], *, defaults: bool
-) -> None:
-    with copier_errors_reported():
-        copier.run_copy(
-            src,
-            project,
-            data=answers,
-            vcs_ref=vcs_ref,
-            defaults=defaults,
-            unsafe=False,
-            quiet=True,
-        )
+@dataclass(frozen=True)
+class _Copy:
+    project: Path
+    answers: Mapping[str, Any]
+    defaults: bool
+    user_defaults: Mapping[str, Any]
+
+    def run(self, src: str, vcs_ref: str | None) -> None:
+        with copier_errors_reported():
+            try:
+                copier.run_copy(
+                    src,
+                    self.project,
+                    data=dict(self.answers),
+                    vcs_ref=vcs_ref,
+                    defaults=self.defaults,
+                    user_defaults=dict(self.user_defaults),
+                    unsafe=False,
+                    quiet=True,
+                )
+            except KeyboardInterrupt as interrupt:
+                # Ctrl-C at one of copier's prompts: copier makes it a CopierError, which must
+                # not be reported as copier failing.
+                raise Interrupted("SIGINT") from interrupt

@@ -12,6 +12,7 @@ from cli_helpers import (
     answers_of,
     append_line,
     assert_single_error,
+    commit_all,
     git,
     make_template_repo,
     make_typed_template,
@@ -44,7 +45,7 @@ def test_defaults_render_a_committed_project_that_records_the_upstream_release(
     answers = answers_of(project)
     assert f"_src_path: {UPSTREAM_URL}\n" in answers
     assert "_commit: v0.1.0\n" in answers
-    for generated in ("Makefile", "pyproject.toml", "README.md", "src/my_service"):
+    for generated in ("Makefile", "pyproject.toml", "README.md", "src/svc"):
         assert (project / generated).exists(), generated
     assert git(project, "rev-list", "--count", "HEAD").strip() == "1"
     assert git(project, "status", "--porcelain") == ""
@@ -56,6 +57,25 @@ def test_defaults_render_a_committed_project_that_records_the_upstream_release(
     for step in ("cd svc", "make install", "make migrate", "make run", "make test"):
         assert step in result.stdout
     assert "http://127.0.0.1:8000" in result.stdout
+
+
+def test_project_is_named_after_the_destination(cli: Cli, workdir: Path) -> None:
+    result = cli("new", "billing-api", "--defaults", cwd=workdir)
+
+    assert result.returncode == 0, result.stderr
+    answers = _answers(workdir / "billing-api")
+    assert answers["project_name"] == "billing-api"
+    assert answers["project_slug"] == "billing-api"
+    assert answers["package_name"] == "billing_api"
+    assert (workdir / "billing-api" / "src" / "billing_api").is_dir()
+
+
+def test_an_answered_name_wins_over_the_destinations(cli: Cli, workdir: Path) -> None:
+    # "click" could not name the project (a dependency is called so); the answer is used instead.
+    result = cli("new", "click", "--defaults", "--set", "project_name=Orders", cwd=workdir)
+
+    assert result.returncode == 0, result.stderr
+    assert _answers(workdir / "click")["package_name"] == "orders"
 
 
 def test_project_name_derives_slug_and_package(cli: Cli, workdir: Path) -> None:
@@ -95,7 +115,7 @@ def test_answers_file_is_reused_and_set_wins_over_it(cli: Cli, workdir: Path) ->
 
 
 def test_empty_existing_destination_is_filled_in_place(cli: Cli, workdir: Path) -> None:
-    destination = workdir / "svc"
+    destination = workdir / "ledger"
     destination.mkdir()
     inode = destination.stat().st_ino
 
@@ -103,9 +123,10 @@ def test_empty_existing_destination_is_filled_in_place(cli: Cli, workdir: Path) 
 
     assert result.returncode == 0, result.stderr
     assert destination.stat().st_ino == inode
-    assert (destination / ".copier-answers.yml").is_file()
+    assert _answers(destination)["project_name"] == "ledger"  # the current directory's name
     assert not (destination / ".git").exists()
-    assert [path.name for path in workdir.iterdir()] == ["svc"]
+    assert [path.name for path in workdir.iterdir()] == ["ledger"]
+    assert not [path for path in destination.iterdir() if "prodready" in path.name]
 
 
 def test_without_git_identity_the_first_commit_is_the_authors(
@@ -125,12 +146,13 @@ def test_without_git_identity_the_first_commit_is_the_authors(
 def test_without_git_installed_the_project_records_the_same_source(
     cli: Cli, workdir: Path, tmp_path: Path
 ) -> None:
-    with_git = cli("new", "with-git", "--defaults", cwd=workdir)
+    named = ("--defaults", "--set", "project_name=Orders")
+    with_git = cli("new", "with-git", *named, cwd=workdir)
     assert with_git.returncode == 0, with_git.stderr
     no_tools = tmp_path / "bin-without-git"
     no_tools.mkdir()
 
-    result = cli("new", "without-git", "--defaults", cwd=workdir, env={"PATH": str(no_tools)})
+    result = cli("new", "without-git", *named, cwd=workdir, env={"PATH": str(no_tools)})
 
     assert result.returncode == 0, result.stderr
     assert "git is not installed" in result.stdout
@@ -201,15 +223,8 @@ def test_failure_while_rendering_leaves_nothing(cli: Cli, workdir: Path, tmp_pat
 
     result = cli("new", "svc", "--template", template, "--defaults", cwd=workdir)
 
-    assert_single_error(result, 1, "the template does not render: No filter named 'no_such_filter'")
+    assert_single_error(result, 3, "the template does not render: No filter named 'no_such_filter'")
     assert snapshot(workdir) == before
-
-
-def test_filesystem_failure_is_one_error_line(cli: Cli, workdir: Path) -> None:
-    result = cli("new", "s" * 300, "--defaults", cwd=workdir)
-
-    assert_single_error(result, 1, "prodready: error: File name too long")
-    assert snapshot(workdir) == {}
 
 
 def test_terminal_asks_for_the_answers_missing(cli: Cli, workdir: Path) -> None:
@@ -246,3 +261,51 @@ def test_python_dash_m_and_version(cli: Cli) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout == "prodready 0.1.0\n"
     assert cli("--version").stdout == result.stdout
+
+
+# ---- inside an existing git repository ----
+
+
+def _monorepo(workdir: Path) -> Path:
+    (workdir / "ops.md").write_text("the rest of the monorepo\n", encoding="utf-8")
+    git(workdir, "init", "--quiet")
+    commit_all(workdir, "Monorepo")
+    (workdir / "services").mkdir()
+    return workdir / "services"
+
+
+def test_inside_a_repository_no_repository_is_nested(
+    cli: Cli, workdir: Path, tmp_path: Path
+) -> None:
+    template = make_template_repo(tmp_path / "template-repo", "v1.0.0")
+    services = _monorepo(workdir)
+
+    result = cli("new", "orders", "--template", template, "--defaults", cwd=services)
+
+    assert result.returncode == 0, result.stderr
+    project = services / "orders"
+    assert not (project / ".git").exists()
+    assert f"{project} is inside the git repository at {workdir}" in result.stdout
+    assert "(--git makes one)" in result.stdout
+    assert "so that `prodready update` can work" in result.stdout
+    # What it says to do is what `prodready update` then needs.
+    (instruction,) = [line for line in result.stdout.splitlines() if line.startswith("  git -C")]
+    subprocess.run(["bash", "-c", instruction], env=cli.env, check=True, capture_output=True)
+    assert git(workdir, "status", "--porcelain") == ""
+    append_line(template_source_of(template, "Makefile"), "# only in v2")
+    release(template, "v2.0.0")
+    updated = cli("update", project)
+    assert updated.returncode == 0, updated.stdout + updated.stderr
+    assert "# only in v2" in (project / "Makefile").read_text(encoding="utf-8")
+
+
+def test_git_option_nests_a_repository_when_asked(cli: Cli, workdir: Path) -> None:
+    services = _monorepo(workdir)
+
+    result = cli("new", "orders", "--defaults", "--git", cwd=services)
+
+    assert result.returncode == 0, result.stderr
+    project = services / "orders"
+    assert git(project, "rev-parse", "--show-toplevel").strip() == str(project)
+    assert git(project, "rev-list", "--count", "HEAD").strip() == "1"
+    assert f"nested in the repository at {workdir} as --git asked" in result.stdout

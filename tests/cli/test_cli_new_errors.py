@@ -21,6 +21,26 @@ BAD_ANSWERS = [
         "package_name 'json' is a Python keyword or would shadow a standard-library",
         id="package_name-shadows-stdlib",
     ),
+    # Named after a locked dependency: uv.lock would hold two packages of that name.
+    *(
+        pytest.param(
+            ["--set", f"project_name={name}"],
+            f"Validation error for question 'project_slug': project_slug '{name.lower()}' is the "
+            "name of a package the service depends on (see uv.lock)",
+            id=f"project_name-is-dependency-{name}",
+        )
+        # The lock's first and last packages too: the list is read from it, not copied.
+        for name in ("Click", "anyio", "pytest", "coverage", "aiosqlite", "websockets")
+    ),
+    # A module a dependency installs under another name than its own (import_names.yml).
+    *(
+        pytest.param(
+            ["--set", f"package_name={module}"],
+            f"package_name '{module}' would shadow a module of a package the service depends on",
+            id=f"package_name-is-dependency-module-{module}",
+        )
+        for module in ("yaml", "dotenv", "opentelemetry", "pydantic_core")
+    ),
     pytest.param(
         ["--set", "python_version=3.9"],
         "--set python_version=3.9: python_version must be one of 3.11, 3.12, 3.13, not '3.9'",
@@ -119,6 +139,38 @@ def test_destination_without_parent_directory(cli: Cli, workdir: Path) -> None:
     assert snapshot(workdir) == {}
 
 
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("1svc", "project_name must start with a letter"),
+        ("my.service", "project_name must start with a letter and hold at most 60 letters"),
+        ("Click", "project_slug 'click' is the name of a package the service depends on"),
+        ("pytest", "project_slug 'pytest' is the name of a package the service depends on"),
+        ("json", "project_slug 'json' is the name of a Python module"),
+    ],
+)
+def test_destination_name_that_cannot_name_the_project(
+    cli: Cli, workdir: Path, name: str, reason: str
+) -> None:
+    result = cli("new", name, "--defaults", cwd=workdir)
+
+    assert_single_error(
+        result, 2, f"the project name '{name}' comes from the destination's name and is refused: "
+    )
+    assert reason in result.stderr
+    assert "choose one with --set project_name=NAME" in result.stderr
+    assert snapshot(workdir) == {}
+
+
+def test_destination_name_too_long_for_the_file_system(cli: Cli, workdir: Path) -> None:
+    name = "s" * 300
+
+    result = cli("new", name, "--defaults", "--set", "project_name=Svc", cwd=workdir)
+
+    assert_single_error(result, 2, f"destination {workdir / name}: File name too long")
+    assert snapshot(workdir) == {}
+
+
 def test_missing_answers_file(cli: Cli, workdir: Path) -> None:
     result = cli("new", "svc", "--answers-file", "answers.yml", cwd=workdir)
 
@@ -129,7 +181,7 @@ def test_missing_answers_file(cli: Cli, workdir: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        pytest.param(None, "cannot read answers file answers.yml: Is a directory", id="directory"),
+        pytest.param(None, "answers file answers.yml is not a file", id="directory"),
         pytest.param(
             "project_name: [Order", "answers file answers.yml is not valid YAML", id="yaml"
         ),
