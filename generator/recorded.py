@@ -15,7 +15,7 @@ from packaging.version import InvalidVersion, Version
 
 from .errors import FAILED, CliError
 from .gitrepo import run_git
-from .source import ANSWERS_FILE, TemplateSource
+from .source import ANSWERS_FILE
 from .yamlfile import read_yaml_file
 
 # `git describe` output copier records for a commit past a tag, e.g. v1.0.0-3-g1a2b3c4.
@@ -35,10 +35,6 @@ class RecordedProject:
     """`_commit`: the tag (or described commit) the project was last rendered from."""
     answers: dict[str, Any]
     """The answers to questions (no `_`-keys)."""
-
-    @property
-    def source(self) -> TemplateSource:
-        return TemplateSource(self.location, self.version)
 
 
 def read_recorded_project(project: Path) -> RecordedProject:

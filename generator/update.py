@@ -33,7 +33,7 @@ from .recorded import (
     shown,
     source_refs,
 )
-from .source import ANSWERS_FILE, TemplateSource
+from .source import ANSWERS_FILE
 from .yamlfile import read_yaml_file
 
 # What copier writes around both sides of a change it could not merge (conflict="inline").
@@ -101,11 +101,6 @@ class UpdatePlan:
         return self.from_version == self.to_version and not (self.changes or self.conflicts)
 
 
-def recorded_template(project: Path) -> TemplateSource:
-    """The template and version the project was generated from, per its answers file."""
-    return read_recorded_project(project).source
-
-
 def check_clean_work_tree(project: Path) -> None:
     """Refuse to update outside git or over uncommitted work in the project's own subtree."""
     if not is_work_tree(project):
@@ -141,9 +136,9 @@ def planned_update(project: Path, request: UpdateRequest) -> Iterator[tuple[Upda
     with TemporaryDirectory(prefix="prodready-update-") as workdir:
         # Named like the project: templates may use `_folder_name`.
         scratch = _copy_committed_files(project, Path(workdir) / "scratch" / project.name)
-        target = _inspect_target(scratch, request.to_ref)
-        _check_recorded_answers(recorded, target.questionnaire)
-        set_answers = parse_set_options(request.set_options, target.questionnaire)
+        questionnaire = _target_questionnaire(scratch, request.to_ref)
+        _check_recorded_answers(recorded, questionnaire)
+        set_answers = parse_set_options(request.set_options, questionnaire)
         _run_copier_update(scratch, set_answers, request)
         new_answers = _answers_in(scratch)
         plan = UpdatePlan(from_version=recorded.version, to_version=str(new_answers["_commit"]))
@@ -219,12 +214,7 @@ def _remove(root: Path, relative: str) -> None:
         parent.rmdir()
 
 
-@dataclass(frozen=True)
-class _Target:
-    questionnaire: Questionnaire
-
-
-def _inspect_target(scratch: Path, to_ref: str | None) -> _Target:
+def _target_questionnaire(scratch: Path, to_ref: str | None) -> Questionnaire:
     """The target version's questions; refuse templates whose tasks would run on update.
 
     Migrations (`_migrations`) are the one unsafe feature prodready allows: they exist to carry
@@ -257,7 +247,7 @@ def _inspect_target(scratch: Path, to_ref: str | None) -> _Target:
                 "`copier update --trust` yourself",
                 BAD_INPUT,
             )
-        return _Target(Questionnaire.from_copier(new.questions_data))
+        return Questionnaire.from_copier(new.questions_data)
 
 
 def _check_recorded_answers(recorded: RecordedProject, questionnaire: Questionnaire) -> None:
@@ -281,7 +271,7 @@ def _run_copier_update(scratch: Path, set_answers: dict[str, Any], request: Upda
             skip_answered=True,
             conflict="inline",
             defaults=request.defaults,
-            # _inspect_target refused tasks and extensions: this allows migrations only.
+            # _target_questionnaire refused tasks and extensions: this allows migrations only.
             unsafe=True,
             quiet=True,
         )
