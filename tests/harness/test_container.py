@@ -73,7 +73,8 @@ def run_target_flags(project: Path) -> list[str]:
         for line in (project / "Makefile").read_text().splitlines()
         if line.startswith("\t") and " uvicorn " in line
     )
-    words = iter(shlex.split(recipe.split(" uvicorn ", 1)[1])[1:])  # after the app's path
+    command = recipe.split(" || ", 1)[0]  # what follows is the recipe's check of the exit status
+    words = iter(shlex.split(command.split(" uvicorn ", 1)[1])[1:])  # after the app's path
     flags = []
     for word in words:
         if word in ("--host", "--port"):
