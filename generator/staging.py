@@ -31,7 +31,8 @@ from .interrupts import stop_signals_deferred
 STAGING_SUFFIX = ".prodready-new"
 _LOCK_FILE = "lock"
 # A destination's name, cut so that the staging name and mkdtemp's suffix stay within the 255
-# bytes a file name may have (4 bytes a character at most).
+# bytes a file name may have (4 bytes a character at most). Two destinations whose names share
+# these first characters share a staging directory: one `new` is refused while the other runs.
 _NAME_KEPT = 50
 
 
@@ -95,12 +96,13 @@ def _prepared_claim(fixed: Path, destination: Path) -> tuple[Path, int]:
         raise CliError(
             f"cannot {action} {destination}: {error.strerror or error}", BAD_INPUT
         ) from error
+    lock = os.open(claim / _LOCK_FILE, os.O_CREAT | os.O_RDWR, 0o600)
     try:
-        lock = os.open(claim / _LOCK_FILE, os.O_CREAT | os.O_RDWR, 0o600)
         fcntl.flock(lock, fcntl.LOCK_EX)
         (claim / "tmp").mkdir()
         (claim / "project").mkdir()
     except OSError:
+        os.close(lock)
         _remove_tree(claim)
         raise
     return claim, lock
