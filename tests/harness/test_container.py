@@ -71,10 +71,9 @@ def run_target_flags(project: Path) -> list[str]:
     recipe = next(
         line
         for line in (project / "Makefile").read_text().splitlines()
-        if line.startswith("\t") and " uvicorn " in line
+        if line.startswith("\t") and " python -m " in line
     )
-    command = recipe.split(" || ", 1)[0]  # what follows is the recipe's check of the exit status
-    words = iter(shlex.split(command.split(" uvicorn ", 1)[1])[1:])  # after the app's path
+    words = iter(shlex.split(recipe.split(" python -m ", 1)[1])[2:])  # after the package and app
     flags = []
     for word in words:
         if word in ("--host", "--port"):

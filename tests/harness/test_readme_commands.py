@@ -235,13 +235,16 @@ class MakeRun:
         return self.log_path.read_text()
 
     def signal_server(self, which: str) -> None:
-        """SIGTERM to uvicorn (the server) or to `uv run`, as `kill PID` would send it."""
+        """SIGTERM to the server, to `uv run` or to make, as `kill PID` would send it."""
         processes = descendants(self.process.pid)
-        if which == "uvicorn":
+        if which == "server":
             pid = processes[-1][0]  # the innermost: the interpreter running uvicorn
-            assert "uvicorn" in processes[-1][1], processes
-        else:
+            assert ".main:app" in processes[-1][1], processes
+        elif which == "uv":
             pid = next(pid for pid, cmd in processes if re.match(r"\S*uv run ", cmd))
+        else:
+            pid = self.process.pid
+            assert "make" in (Path("/proc") / str(pid) / "cmdline").read_text(), processes
         os.kill(pid, signal.SIGTERM)
 
     def wait(self) -> int:
@@ -312,7 +315,7 @@ def test_migrate_run_and_try_it_from_a_new_shell(
             output = run(curl.replace(README_PORT, f"localhost:{running.port}"), tmp_path, env)
             (check,) = [check for piece, check in CURL_OUTPUT_CHECKS.items() if piece in curl]
             assert check(output), f"{curl}\n{output}"
-        running.signal_server("uvicorn")
+        running.signal_server("server")
         assert running.wait() == 0, running.output()[-3000:]
     assert "Application shutdown complete." in running.output()
     assert not re.search(r"^make(\[\d+\])?: \*\*\*", running.output(), flags=re.MULTILINE)
@@ -326,6 +329,20 @@ def test_make_run_stopped_through_uv_exits_0_without_an_error(
         assert running.wait() == 0, running.output()[-3000:]
     assert "Application shutdown complete." in running.output()
     assert "make: ***" not in running.output()
+
+
+def test_make_run_stopped_itself_stops_the_server_too(
+    readme_project: ReadmeProject, tmp_path: Path
+) -> None:
+    # make dies of the SIGTERM it was sent (GNU make re-raises it), but only after passing it to
+    # the command it runs and waiting for it: no server may be left behind, holding the port.
+    with make_run(readme_project, tmp_path / "run.log") as running:
+        server = descendants(running.process.pid)
+        running.signal_server("make")
+        assert running.wait() == -signal.SIGTERM, running.output()[-3000:]
+        assert not [pid for pid, _ in server if Path(f"/proc/{pid}").exists()], server
+        assert not _answers(running.port)
+    assert "Application shutdown complete." in running.output()
 
 
 def test_test_lint_format_and_hooks_from_a_new_shell(readme_project: ReadmeProject) -> None:
