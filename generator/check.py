@@ -5,13 +5,7 @@ from pathlib import Path
 
 from .errors import CliError
 from .jsonout import json_document
-from .recorded import (
-    check_ref_exists,
-    newest_release,
-    read_recorded_project,
-    release_version,
-    source_refs,
-)
+from .recorded import newest_release, read_recorded_project, recorded_refs, release_version
 
 
 @dataclass(frozen=True)
@@ -46,13 +40,7 @@ class VersionCheck:
 def check_versions(project: Path) -> VersionCheck:
     """Compare the recorded `_commit` with the source's newest release tag (PEP 440, as copier)."""
     recorded = read_recorded_project(project)
-    refs = source_refs(recorded.location, cwd=project)
-    check_ref_exists(
-        recorded.version,
-        refs,
-        named_by=f"_commit in {recorded.answers_file}",
-        source=recorded.location,
-    )
+    refs = recorded_refs(recorded, cwd=project)
     latest = newest_release(refs[0])
     if latest is None:
         raise CliError(f"the template {recorded.location} has no release tags to compare with")

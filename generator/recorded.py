@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+# copier's reading of a template location (gh:, gl:, local paths, bundles): the URL it would clone.
+# Not public API; the <10 pin in pyproject.toml keeps it where it is.
 from copier._vcs import get_repo
 from packaging.version import InvalidVersion, Version
 
@@ -136,6 +138,18 @@ def check_ref_exists(
     raise CliError(
         f"{named_by} names {ref!r}, which the template {source} does not have (its tags: {listed})"
     )
+
+
+def recorded_refs(recorded: RecordedProject, *, cwd: Path) -> tuple[list[str], list[str]]:
+    """The source's (tags, branches), once the version the project records is among them."""
+    refs = source_refs(recorded.location, cwd=cwd)
+    check_ref_exists(
+        recorded.version,
+        refs,
+        named_by=f"_commit in {recorded.answers_file}",
+        source=recorded.location,
+    )
+    return refs
 
 
 def _sort_key(tag: str) -> tuple[int, Version | str]:

@@ -30,8 +30,8 @@ from .recorded import (
     RecordedProject,
     check_ref_exists,
     read_recorded_project,
+    recorded_refs,
     shown,
-    source_refs,
 )
 from .source import ANSWERS_FILE
 from .yamlfile import read_yaml_file
@@ -124,13 +124,7 @@ def planned_update(project: Path, request: UpdateRequest) -> Iterator[tuple[Upda
     """
     recorded = read_recorded_project(project)
     check_clean_work_tree(project)
-    refs = source_refs(recorded.location, cwd=project)
-    check_ref_exists(
-        recorded.version,
-        refs,
-        named_by=f"_commit in {recorded.answers_file}",
-        source=recorded.location,
-    )
+    refs = recorded_refs(recorded, cwd=project)
     if request.to_ref:
         check_ref_exists(request.to_ref, refs, named_by="--to", source=recorded.location)
     with TemporaryDirectory(prefix="prodready-update-") as workdir:
