@@ -25,6 +25,7 @@ import copier
 from .answers import parse_set_options
 from .errors import BAD_INPUT, FAILED, CliError, copier_errors_reported
 from .gitrepo import is_work_tree, run_git
+from .interrupts import stop_signals_deferred
 from .questions import Questionnaire
 from .recorded import (
     RecordedProject,
@@ -151,7 +152,15 @@ def planned_update(project: Path, request: UpdateRequest) -> Iterator[tuple[Upda
 
 
 def apply_update(plan: UpdatePlan, scratch: Path, project: Path) -> None:
-    """Write the scratch copy's changes into the project; stage all but the conflicted files."""
+    """Write the scratch copy's changes into the project; stage all but the conflicted files.
+
+    Ctrl-C and SIGTERM wait until it is done: an update is written whole or not at all.
+    """
+    with stop_signals_deferred():
+        _write_changes(plan, scratch, project)
+
+
+def _write_changes(plan: UpdatePlan, scratch: Path, project: Path) -> None:
     for change in plan.changes:
         if change.renamed_from is not None:
             _remove(project, change.renamed_from)
