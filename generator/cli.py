@@ -78,7 +78,7 @@ def _root(
 @app.command()
 def new(
     destination: Annotated[
-        Path,
+        str,  # not Path: Path("") would be ".", and an empty argument is a mistake
         typer.Argument(
             metavar="DEST",
             help="Directory to create (or an empty one to fill).",
@@ -123,6 +123,8 @@ def new(
         raise CliError(
             "--vcs-ref selects a version of --template; the shipped template has one version"
         )
+    if not destination.strip():
+        raise CliError("DEST is empty: name the directory to create (or `.` for this one)")
     source = TemplateSource(_usable_location(template), vcs_ref) if template else TemplateSource()
     # Lexically absolute: `new .` and `new ../svc` are named after what they point at.
     target = Path(os.path.abspath(destination))
@@ -148,14 +150,16 @@ def new(
             git=git,
             notify=print,
         )
+    named = target if target == Path.cwd() else destination  # `.` says little
     print(
-        f"Created {destination} from {source.describe()}"
+        f"Created {named} from {source.describe()}"
         + (f" at {created.version}." if created.version else ".")
     )
     _say_what_git_holds(created, target, asked=git)
+    change_directory = "" if target == Path.cwd() else f"  cd {shlex.quote(destination)}\n"
     print(
         "\nNext steps:\n"
-        f"  cd {shlex.quote(str(destination))}\n"
+        f"{change_directory}"
         "  make install   # uv sync --locked: the locked environment in .venv, uv included\n"
         "  make migrate   # alembic upgrade head\n"
         "  make run       # serves http://127.0.0.1:8000 (API docs at /docs)\n"
@@ -373,6 +377,9 @@ def _report(message: str) -> None:
     print(f"prodready: {' '.join(message.split())}", file=sys.stderr)
 
 
+_warned: set[str] = set()
+
+
 def _show_warning(
     message: Warning | str,
     category: type[Warning],
@@ -381,7 +388,10 @@ def _show_warning(
     file: Any = None,
     line: str | None = None,
 ) -> None:
-    _report(f"warning: {message}")
+    # Once each: copier repeats some ("No git tags found...") for every clone it makes.
+    if str(message) not in _warned:
+        _warned.add(str(message))
+        _report(f"warning: {message}")
 
 
 def main() -> None:

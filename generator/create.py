@@ -13,7 +13,7 @@ from typing import Any
 from . import __version__
 from .errors import FAILED, CliError
 from .gitrepo import configured, git_available, is_work_tree, run_git
-from .interrupts import stop_signals_deferred
+from .interrupts import hold_stop_signals
 from .source import TemplateSource, read_recorded_source
 from .staging import Staging, is_staging_entry, staging_for, staging_path
 
@@ -41,6 +41,11 @@ def check_destination(destination: Path) -> None:
                 raise CliError(f"destination {destination} is a directory that is not empty")
         elif destination.exists() or destination.is_symlink():
             raise CliError(f"destination {destination} exists and is not a directory")
+        elif destination.parent.exists() and not destination.parent.is_dir():
+            raise CliError(
+                f"{destination.parent}, where {destination.name} would be created, is not a "
+                "directory"
+            )
         elif not destination.parent.is_dir():
             raise CliError(
                 f"the directory {destination.parent} to create {destination.name} in does not exist"
@@ -75,8 +80,8 @@ def create_project(
         recorded = read_recorded_source(staging.project)
         if make_repository:
             _commit_everything(staging.project, recorded)
-        with stop_signals_deferred():  # all of the project, or none of it
-            _move_into_place(staging, destination)
+        hold_stop_signals()  # all of the project, or none of it, and then it is done
+        _move_into_place(staging, destination)
     return CreatedProject(
         version=str(recorded.get("_commit", "")),
         repository=make_repository,

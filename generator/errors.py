@@ -24,6 +24,18 @@ INTERRUPTED = 130
 """Stopped by SIGINT or SIGTERM; what the run had staged is removed (128 + SIGINT, as shells do)."""
 
 
+def git_complaint(stderr: str, returncode: int) -> str:
+    """The line of git's stderr that says what went wrong: its first `fatal:`/`error:` line.
+
+    The last line is often advice ("hint: ...", "and the repository exists.").
+    """
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    for line in lines:
+        if line.startswith(("fatal:", "error:")):
+            return line
+    return lines[-1] if lines else f"exit status {returncode}"
+
+
 class CliError(Exception):
     """A failure the CLI reports as one `prodready: error: ...` line and an exit status."""
 
@@ -41,7 +53,7 @@ def copier_errors_reported() -> Iterator[None]:
     is not a template) as ValueError: those are the user's input, so they exit with
     BAD_INPUT. A template that does not render and a failing git are failures of the work.
     Git's failures surface as plumbum's ProcessExecutionError, whose text spans many lines;
-    git's last stderr line is the one that says what went wrong.
+    `git_complaint` picks the one that says what went wrong.
     """
     try:
         yield
@@ -55,8 +67,7 @@ def copier_errors_reported() -> Iterator[None]:
     except ValueError as error:
         raise CliError(str(error)) from error
     except ProcessExecutionError as error:
-        details = [line for line in str(error.stderr).splitlines() if line.strip()]
-        reason = details[-1] if details else f"exit status {error.retcode}"
+        reason = git_complaint(str(error.stderr), int(error.retcode or 0))
         raise CliError(f"git failed: {reason}", FAILED) from error
     except CopierError as error:
         raise CliError(f"copier failed: {error}", FAILED) from error

@@ -5,7 +5,7 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
-from .errors import FAILED, CliError
+from .errors import FAILED, CliError, git_complaint
 
 # `git status --porcelain` codes of paths a merge left unresolved.
 _UNMERGED_CODES = frozenset({"DD", "AU", "UD", "UA", "DU", "AA", "UU"})
@@ -25,11 +25,10 @@ def _git(
 
 
 def run_git(repo: Path, *args: str, config: Mapping[str, str] | None = None) -> str:
-    """Run git in `repo` and return its stdout; a failure reports git's last complaint."""
+    """Run git in `repo` and return its stdout; a failure reports what git said went wrong."""
     result = _git(repo, args, config)
     if result.returncode != 0:
-        complaint = [line for line in result.stderr.splitlines() if line.strip()]
-        reason = complaint[-1] if complaint else f"exit status {result.returncode}"
+        reason = git_complaint(result.stderr, result.returncode)
         raise CliError(f"git {args[0]} failed: {reason}", FAILED)
     return result.stdout
 
@@ -64,3 +63,20 @@ def changed_paths(repo: Path) -> list[tuple[str, Path]]:
 
 def is_unmerged(code: str) -> bool:
     return code in _UNMERGED_CODES
+
+
+def ignored_paths(repo: Path, paths: list[str]) -> set[str]:
+    """Those of `paths` (relative to `repo`) that git's ignore rules match, tracked or not."""
+    if not paths:
+        return set()
+    result = subprocess.run(
+        ["git", "-C", str(repo), "check-ignore", "--no-index", "-z", "--stdin"],
+        input="\0".join(paths) + "\0",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode not in (0, 1):  # 1: none of them is ignored
+        reason = git_complaint(result.stderr, result.returncode)
+        raise CliError(f"git check-ignore failed: {reason}", FAILED)
+    return set(filter(None, result.stdout.split("\0")))

@@ -39,3 +39,12 @@ def stop_signals_deferred() -> Iterator[None]:
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def hold_stop_signals() -> None:
+    """From now on SIGINT and SIGTERM wait until the process ends, which discards them.
+
+    For the point of no return: the work is in place, only its report is left, and an
+    "interrupted" now would claim that nothing was done.
+    """
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)

@@ -76,7 +76,7 @@ def staging_for(destination: Path, notify: Callable[[str], None]) -> Iterator[St
                 raise
             raise CliError(f"another prodready new is writing {destination}", BAD_INPUT) from error
         ours = fixed
-        with _temporary_files_in(fixed / "tmp"):
+        with temporary_files_in(fixed / "tmp"):
             yield Staging(root=fixed, project=fixed / "project" / destination.name)
     finally:
         with stop_signals_deferred():
@@ -146,7 +146,7 @@ def _remove_tree(directory: Path) -> None:
 
 
 @contextmanager
-def _temporary_files_in(directory: Path) -> Iterator[None]:
+def temporary_files_in(directory: Path) -> Iterator[None]:
     """Point Python's and subprocesses' temporary files into `directory` for the block."""
     saved_tempdir, saved_environment = tempfile.tempdir, os.environ.get("TMPDIR")
     tempfile.tempdir = os.environ["TMPDIR"] = str(directory)

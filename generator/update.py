@@ -24,17 +24,19 @@ import copier
 
 from .answers import parse_set_options
 from .errors import BAD_INPUT, FAILED, CliError, copier_errors_reported
-from .gitrepo import is_work_tree, run_git
-from .interrupts import stop_signals_deferred
+from .gitrepo import ignored_paths, is_work_tree, run_git
+from .interrupts import hold_stop_signals
 from .questions import Questionnaire
 from .recorded import (
     RecordedProject,
     check_ref_exists,
     read_recorded_project,
     recorded_refs,
+    release_version,
     shown,
 )
 from .source import ANSWERS_FILE
+from .staging import temporary_files_in
 from .yamlfile import read_yaml_file
 
 # What copier writes around both sides of a change it could not merge (conflict="inline").
@@ -96,6 +98,9 @@ class UpdatePlan:
     answers: list[AnswerChange] = field(default_factory=list)
     carried_over: list[str] = field(default_factory=list)
     """Renames the user's edits followed ("old -> new")."""
+    ignored: set[str] = field(default_factory=set)
+    """Added files that git ignores (the project's or an enclosing repository's rules): they are
+    written, not staged, and listed, so that none is left out without a word."""
 
     @property
     def is_noop(self) -> bool:
@@ -128,7 +133,13 @@ def planned_update(project: Path, request: UpdateRequest) -> Iterator[tuple[Upda
     refs = recorded_refs(recorded, cwd=project)
     if request.to_ref:
         check_ref_exists(request.to_ref, refs, named_by="--to", source=recorded.location)
-    with TemporaryDirectory(prefix="prodready-update-") as workdir:
+        _refuse_downgrade(recorded, request.to_ref)
+    # Temporary files, copier's clones included, inside the work directory: an interrupted
+    # update removes them with it.
+    with (
+        TemporaryDirectory(prefix="prodready-update-") as workdir,
+        temporary_files_in(Path(workdir)),
+    ):
         # Named like the project: templates may use `_folder_name`.
         scratch = _copy_committed_files(project, Path(workdir) / "scratch" / project.name)
         questionnaire = _target_questionnaire(scratch, request.to_ref)
@@ -137,9 +148,12 @@ def planned_update(project: Path, request: UpdateRequest) -> Iterator[tuple[Upda
         _run_copier_update(scratch, set_answers, request)
         new_answers = _answers_in(scratch)
         plan = UpdatePlan(from_version=recorded.version, to_version=str(new_answers["_commit"]))
+        ignored_in_scratch = new_ignored_files(scratch)
         renders = _Renders(Path(workdir), project.name, recorded, new_answers)
         _protect_user_edits(scratch, plan, renders)
         plan.changes = scratch_changes(scratch)
+        added = [change.path for change in plan.changes if change.kind in ("added", "renamed")]
+        plan.ignored = ignored_in_scratch | ignored_paths(project, added)
         explained = {conflict.path for conflict in plan.conflicts}
         plan.conflicts += [
             conflict
@@ -151,16 +165,22 @@ def planned_update(project: Path, request: UpdateRequest) -> Iterator[tuple[Upda
         yield plan, scratch
 
 
+def _refuse_downgrade(recorded: RecordedProject, to_ref: str) -> None:
+    """copier cannot downgrade; say so before any work, as a refusal of the input."""
+    current, target = release_version(recorded.version), release_version(to_ref)
+    if current is not None and target is not None and target < current:
+        raise CliError(
+            f"--to {to_ref} is older than template version {recorded.version}, which "
+            f"{recorded.answers_file} records: prodready update only moves forward"
+        )
+
+
 def apply_update(plan: UpdatePlan, scratch: Path, project: Path) -> None:
     """Write the scratch copy's changes into the project; stage all but the conflicted files.
 
-    Ctrl-C and SIGTERM wait until it is done: an update is written whole or not at all.
+    From here on Ctrl-C and SIGTERM are held off: an update is written whole or not at all.
     """
-    with stop_signals_deferred():
-        _write_changes(plan, scratch, project)
-
-
-def _write_changes(plan: UpdatePlan, scratch: Path, project: Path) -> None:
+    hold_stop_signals()
     for change in plan.changes:
         if change.renamed_from is not None:
             _remove(project, change.renamed_from)
@@ -168,12 +188,12 @@ def _write_changes(plan: UpdatePlan, scratch: Path, project: Path) -> None:
             _remove(project, change.path)
         else:
             _copy_entry(scratch / change.path, project / change.path)
-    conflicted = {conflict.path for conflict in plan.conflicts}
+    not_staged = {conflict.path for conflict in plan.conflicts} | plan.ignored
     staged = [
         path
         for change in plan.changes
         for path in (change.path, change.renamed_from)
-        if path is not None and path not in conflicted
+        if path is not None and path not in not_staged
     ]
     if staged:
         run_git(project, "add", "--all", "--", *(f":(literal){path}" for path in staged))
@@ -290,9 +310,20 @@ def _answers_in(project: Path) -> dict[str, Any]:
 # ---- what changed ----
 
 
+def new_ignored_files(scratch: Path) -> set[str]:
+    """Files the update added that the project's ignore rules match (call before staging them).
+
+    Every committed file was force-added to the scratch copy, so an untracked ignored file there
+    came from the template.
+    """
+    listed = run_git(scratch, "ls-files", "-z", "--others", "--ignored", "--exclude-standard")
+    return set(filter(None, listed.split("\0")))
+
+
 def scratch_changes(scratch: Path) -> list[FileChange]:
     """Everything the update changed in the scratch copy, renames paired as git pairs them."""
-    run_git(scratch, "add", "--all")  # not --force: a new ignored file stays out, as in `new`
+    # --force: an added file git ignores is still the template's (new_ignored_files lists it).
+    run_git(scratch, "add", "--all", "--force")
     fields = iter(
         run_git(scratch, "diff", "--cached", "-M", "--name-status", "-z", "HEAD").split("\0")
     )

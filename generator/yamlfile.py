@@ -17,22 +17,37 @@ from .errors import CliError
 MAX_YAML_BYTES = 256 * 1024
 """Far above any answers file (a few hundred bytes), far below what could hurt."""
 
+MAX_YAML_DEPTH = 20
+"""Answers are scalars, or lists and mappings of them: a few levels at most."""
 
-class _AliasRefused(yaml.MarkedYAMLError):
-    pass
+
+class _Refused(yaml.MarkedYAMLError):
+    """Valid YAML that is not read: an alias, or nesting too deep."""
 
 
 class _NoAliasLoader(yaml.SafeLoader):
-    """SafeLoader that stops at the first alias instead of expanding it."""
+    """SafeLoader that stops at the first alias, and at nesting no answer needs, before either
+    is expanded (PyYAML composes recursively: a 2 KB `[[[[...]]]]` overflows Python's stack)."""
+
+    _depth = 0
 
     def compose_node(self, parent: Node | None, index: int) -> Node | None:
+        event = self.peek_event()  # type: ignore[no-untyped-call]
         if self.check_event(AliasEvent):
-            event = self.peek_event()  # type: ignore[no-untyped-call]
-            raise _AliasRefused(
+            raise _Refused(
                 problem=f"it uses a YAML alias (*{event.anchor}), and aliases are not accepted",
                 problem_mark=event.start_mark,
             )
-        return super().compose_node(parent, index)
+        if self._depth >= MAX_YAML_DEPTH:
+            raise _Refused(
+                problem=f"it nests deeper than {MAX_YAML_DEPTH} levels",
+                problem_mark=event.start_mark,
+            )
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 def parse_yaml(text: str, *, where: str) -> Any:
@@ -41,7 +56,7 @@ def parse_yaml(text: str, *, where: str) -> Any:
         raise CliError(f"{where} is larger than {MAX_YAML_BYTES // 1024} KiB")
     try:
         return yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506  (a SafeLoader subclass)
-    except _AliasRefused as error:
+    except _Refused as error:
         raise CliError(f"{where} is refused: {yaml_problem(error)}") from error
     except yaml.YAMLError as error:
         raise CliError(f"{where} is not valid YAML: {yaml_problem(error)}") from error

@@ -53,6 +53,11 @@ YAML_BOMB = "".join(
         pytest.param(
             "description: '" + "x" * 300_000 + "'\n", "is larger than 256 KiB", id="too-large"
         ),
+        pytest.param(
+            "description: " + "[" * 5000 + "]" * 5000 + "\n",
+            "is refused: it nests deeper than 20 levels (line 1)",
+            id="deep-nesting",
+        ),
     ],
 )
 def test_answers_file_values_are_type_checked(

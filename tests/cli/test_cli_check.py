@@ -132,3 +132,16 @@ def test_check_works_through_a_mirror_of_the_upstream(
 
     assert result.returncode == 1, result.stderr
     assert "has a newer release, v0.2.0" in result.stdout
+
+
+def test_deeply_nested_answers_file_exits_2_not_1(cli: Cli, workdir: Path, tmp_path: Path) -> None:
+    # Exit 1 means "a newer release": a broken answers file must never look like one.
+    template = make_template_repo(tmp_path / "template-repo", "v1.0.0")
+    project = _generate(cli, workdir, template)
+    append_line(project / ".copier-answers.yml", "zz: " + "[" * 3000 + "]" * 3000)
+    commit_all(project, "Break the answers file")
+
+    result = cli("check", project, "--json")
+
+    assert_single_error(result, 2, "nests deeper than 20 levels")
+    assert result.stdout == ""

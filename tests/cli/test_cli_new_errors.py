@@ -139,6 +139,23 @@ def test_destination_without_parent_directory(cli: Cli, workdir: Path) -> None:
     assert snapshot(workdir) == {}
 
 
+def test_destination_under_a_file(cli: Cli, workdir: Path) -> None:
+    (workdir / "notes").write_text("mine\n", encoding="utf-8")
+    before = snapshot(workdir)
+
+    result = cli("new", "notes/svc", "--defaults", cwd=workdir)
+
+    assert_single_error(result, 2, f"{workdir / 'notes'}, where svc would be created, is not a")
+    assert snapshot(workdir) == before
+
+
+def test_empty_destination_is_refused(cli: Cli, workdir: Path) -> None:
+    result = cli("new", "", "--defaults", cwd=workdir)
+
+    assert_single_error(result, 2, "DEST is empty")
+    assert snapshot(workdir) == {}
+
+
 @pytest.mark.parametrize(
     ("name", "reason"),
     [

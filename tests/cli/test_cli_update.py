@@ -419,6 +419,12 @@ def test_dry_run_lists_every_change_and_writes_nothing(
             "answers file ANSWERS: gitops expects true/false/yes/no/1/0, not 5",
             id="bool-number",
         ),
+        pytest.param(
+            # 2 KB that PyYAML would compose recursively until Python's stack overflows.
+            "_src_path: SRC\n_commit: v1.0.0\nzz: " + "[" * 1000 + "]" * 1000 + "\n",
+            "is refused: it nests deeper than 20 levels (line 3)",
+            id="deep-nesting",
+        ),
     ],
 )
 def test_broken_answers_file_is_one_error_naming_it(
@@ -466,6 +472,31 @@ def test_unreachable_template_is_a_failure_and_writes_nothing(
     assert snapshot(project) == before
 
 
+def test_unreachable_template_names_what_git_said(cli: Cli, workdir: Path, tmp_path: Path) -> None:
+    template = make_template_repo(tmp_path / "template-repo", "v1.0.0")
+    project = _generate(cli, workdir, "--template", template)
+    template.rename(tmp_path / "moved-away")
+
+    result = cli("update", project)
+
+    # git's complaint, not its closing advice ("...and the repository exists.").
+    assert_single_error(result, 3, "fatal: ")
+    assert "repository exists" not in result.stderr
+
+
+def test_downgrade_is_refused_before_any_work(cli: Cli, workdir: Path, tmp_path: Path) -> None:
+    template = make_template_repo(tmp_path / "template-repo", "v1.0.0")
+    append_line(template_source_of(template, "Makefile"), TEMPLATE_LINE)
+    release(template, "v2.0.0")
+    project = _generate(cli, workdir, "--template", template)
+    before = snapshot(project)
+
+    result = cli("update", project, "--to", "v1.0.0")
+
+    assert_single_error(result, 2, "--to v1.0.0 is older than template version v2.0.0")
+    assert snapshot(project) == before
+
+
 def test_template_with_tasks_is_refused(cli: Cli, workdir: Path, tmp_path: Path) -> None:
     template = make_template_repo(tmp_path / "template-repo", "v1.0.0")
     project = _generate(cli, workdir, "--template", template)
@@ -509,3 +540,53 @@ def test_monorepo_needs_only_the_projects_own_subtree_clean(
         " M ops.md",
         "?? scratch.txt",
     ]
+
+
+def test_monorepo_update_lists_ignored_files_and_commits_only_the_project(
+    cli: Cli, workdir: Path, tmp_path: Path
+) -> None:
+    template = make_template_repo(tmp_path / "template-repo", "v1.0.0")
+    services = workdir / "services"
+    services.mkdir()
+    project = _generate(cli, services, "--template", template, "--no-git")
+    # The monorepo ignores a file the next release adds; unrelated work is staged elsewhere.
+    (workdir / ".gitignore").write_text("CHANGES.md\n", encoding="utf-8")
+    git(workdir, "init", "--quiet")
+    commit_all(workdir, "Monorepo")
+    (workdir / "staged-elsewhere.txt").write_text("not the update's\n", encoding="utf-8")
+    git(workdir, "add", "staged-elsewhere.txt")
+    (template / "template" / "CHANGES.md").write_text("New in v2.\n", encoding="utf-8")
+    append_line(template_source_of(template, "Makefile"), TEMPLATE_LINE)
+    release(template, "v2.0.0")
+
+    result = cli("update", cwd=project)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert "added    CHANGES.md (git ignores it: written, not staged)" in result.stdout
+    assert "`git add -f CHANGES.md` keeps them in git" in result.stdout
+    assert (project / "CHANGES.md").read_text(encoding="utf-8") == "New in v2.\n"
+    commit = next(line for line in result.stdout.splitlines() if "git commit" in line)
+    assert commit.endswith("`git commit -m 'Update to template version v2.0.0' -- .`."), commit
+    git(project, "commit", "--quiet", "-m", "Update to template version v2.0.0", "--", ".")
+    committed = git(workdir, "show", "--name-only", "--format=", "HEAD").split()
+    assert committed == ["services/svc/.copier-answers.yml", "services/svc/Makefile"]
+    assert _staged(workdir) == {"staged-elsewhere.txt"}
+
+
+def test_standalone_project_lists_an_added_file_its_gitignore_ignores(
+    cli: Cli, workdir: Path, tmp_path: Path
+) -> None:
+    template = make_template_repo(tmp_path / "template-repo", "v1.0.0")
+    project = _generate(cli, workdir, "--template", template)
+    append_line(project / ".gitignore", "CHANGES.md")
+    commit_all(project, "Ignore the changelog")
+    (template / "template" / "CHANGES.md").write_text("New in v2.\n", encoding="utf-8")
+    release(template, "v2.0.0")
+
+    result = cli("update", project)
+
+    assert result.returncode == 0, result.stderr
+    assert "added    CHANGES.md (git ignores it: written, not staged)" in result.stdout
+    assert (project / "CHANGES.md").is_file()
+    assert "CHANGES.md" not in _staged(project)
