@@ -513,16 +513,23 @@ def test_template_with_tasks_is_refused(cli: Cli, workdir: Path, tmp_path: Path)
 # ---- a project inside a bigger repository ----
 
 
+def _project_in_monorepo(
+    cli: Cli, monorepo: Path, template: Path, other_file: str, content: str
+) -> Path:
+    """services/svc generated in `monorepo`, committed there beside one file of the monorepo's."""
+    (monorepo / "services").mkdir()
+    project = _generate(cli, monorepo / "services", "--template", template, "--no-git")
+    (monorepo / other_file).write_text(content, encoding="utf-8")
+    git(monorepo, "init", "--quiet")
+    commit_all(monorepo, "Monorepo")
+    return project
+
+
 def test_monorepo_needs_only_the_projects_own_subtree_clean(
     cli: Cli, workdir: Path, tmp_path: Path
 ) -> None:
     template = make_template_repo(tmp_path / "template-repo", "v1.0.0")
-    services = workdir / "services"
-    services.mkdir()
-    project = _generate(cli, services, "--template", template, "--no-git")
-    (workdir / "ops.md").write_text("the rest of the monorepo\n", encoding="utf-8")
-    git(workdir, "init", "--quiet")
-    commit_all(workdir, "Monorepo")
+    project = _project_in_monorepo(cli, workdir, template, "ops.md", "the rest of the monorepo\n")
     append_line(project / "README.md", USER_LINE)
     commit_all(workdir, "Document the service")
     append_line(workdir / "ops.md", "work in progress outside the project")
@@ -546,13 +553,8 @@ def test_monorepo_update_lists_ignored_files_and_commits_only_the_project(
     cli: Cli, workdir: Path, tmp_path: Path
 ) -> None:
     template = make_template_repo(tmp_path / "template-repo", "v1.0.0")
-    services = workdir / "services"
-    services.mkdir()
-    project = _generate(cli, services, "--template", template, "--no-git")
     # The monorepo ignores a file the next release adds; unrelated work is staged elsewhere.
-    (workdir / ".gitignore").write_text("CHANGES.md\n", encoding="utf-8")
-    git(workdir, "init", "--quiet")
-    commit_all(workdir, "Monorepo")
+    project = _project_in_monorepo(cli, workdir, template, ".gitignore", "CHANGES.md\n")
     (workdir / "staged-elsewhere.txt").write_text("not the update's\n", encoding="utf-8")
     git(workdir, "add", "staged-elsewhere.txt")
     (template / "template" / "CHANGES.md").write_text("New in v2.\n", encoding="utf-8")
