@@ -1,11 +1,23 @@
 """The few git operations prodready needs, run through the git command line."""
 
+import os
 import shutil
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
 from .errors import FAILED, CliError, git_complaint
+
+# Identity and settings for prodready's own throwaway commits (the shipped template's repository,
+# the update's scratch copy), so the user's git configuration (signing, hooks, a missing
+# identity) cannot break or slow them down.
+THROWAWAY_COMMIT_CONFIG = {
+    "user.name": "prodready",
+    "user.email": "prodready@localhost",
+    "commit.gpgSign": "false",
+    "tag.gpgSign": "false",
+    "core.hooksPath": os.devnull,
+}
 
 # `git status --porcelain` codes of paths a merge left unresolved.
 _UNMERGED_CODES = frozenset({"DD", "AU", "UD", "UA", "DU", "AA", "UU"})

@@ -7,7 +7,6 @@ so the project records the upstream repository and the tag of the release that g
 docs/updating.md describes the design.
 """
 
-import os
 import shutil
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -21,7 +20,7 @@ import yaml
 
 from . import __version__
 from .errors import FAILED, CliError, copier_errors_reported
-from .gitrepo import git_available, run_git
+from .gitrepo import THROWAWAY_COMMIT_CONFIG, git_available, run_git
 from .interrupts import Interrupted
 from .questions import Questionnaire, load_questionnaire
 
@@ -29,16 +28,6 @@ UPSTREAM_URL = "https://github.com/prodready/prodready.git"
 ANSWERS_FILE = ".copier-answers.yml"
 BUNDLED_TEMPLATE = Path(__file__).parent / "_template"
 RELEASE_TAG = f"v{__version__}"
-
-# Identity and settings for the throwaway commit, so the user's git configuration (signing,
-# hooks, a missing identity) cannot break or slow down `prodready new`.
-_THROWAWAY_COMMIT_CONFIG = {
-    "user.name": "prodready",
-    "user.email": "prodready@localhost",
-    "commit.gpgSign": "false",
-    "tag.gpgSign": "false",
-    "core.hooksPath": os.devnull,
-}
 
 
 # What a template release consists of: the questions, the checklist the readiness report is
@@ -78,9 +67,9 @@ def tagged_bundled_template() -> Iterator[Path]:
             "--quiet",
             "--message",
             f"prodready {__version__} template",
-            config=_THROWAWAY_COMMIT_CONFIG,
+            config=THROWAWAY_COMMIT_CONFIG,
         )
-        run_git(repo, "tag", RELEASE_TAG, config=_THROWAWAY_COMMIT_CONFIG)
+        run_git(repo, "tag", RELEASE_TAG, config=THROWAWAY_COMMIT_CONFIG)
         yield repo
 
 

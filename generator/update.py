@@ -24,7 +24,7 @@ import copier
 
 from .answers import parse_set_options
 from .errors import BAD_INPUT, FAILED, CliError, copier_errors_reported
-from .gitrepo import ignored_paths, is_work_tree, run_git
+from .gitrepo import THROWAWAY_COMMIT_CONFIG, ignored_paths, is_work_tree, run_git
 from .interrupts import hold_stop_signals
 from .questions import Questionnaire
 from .recorded import (
@@ -45,14 +45,6 @@ MERGE_LABELS = ("before updating", "last update", "after updating")
 
 # git's own threshold for calling an added file a renamed one (`git diff -M` uses 50 %).
 RENAME_SIMILARITY = 0.5
-
-# The scratch repository's commit must not depend on the user's git configuration.
-_SCRATCH_GIT_CONFIG = {
-    "user.name": "prodready",
-    "user.email": "prodready@localhost",
-    "commit.gpgSign": "false",
-    "core.hooksPath": os.devnull,
-}
 
 
 @dataclass(frozen=True)
@@ -213,7 +205,7 @@ def _copy_committed_files(project: Path, scratch: Path) -> Path:
     run_git(scratch, "init", "--quiet")
     # --force: a committed file matched by .gitignore is still the project's.
     run_git(scratch, "add", "--all", "--force")
-    run_git(scratch, "commit", "--quiet", "--message", "project", config=_SCRATCH_GIT_CONFIG)
+    run_git(scratch, "commit", "--quiet", "--message", "project", config=THROWAWAY_COMMIT_CONFIG)
     return scratch
 
 
