@@ -13,12 +13,13 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from . import health, metrics
+from . import health
 from .about import DESCRIPTION, NAME, TITLE, VERSION
 from .db import create_engine
 from .items.router import router as items_router
-from .logs import configure_logging
 from .middleware import RequestPipelineMiddleware
+from .observability import metrics
+from .observability.logs import configure_logging
 from .openapi import install_problem_openapi
 from .problems import install_problem_handlers
 from .settings import Settings, load_settings

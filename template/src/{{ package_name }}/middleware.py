@@ -20,8 +20,8 @@ from typing import Any
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .access_log import log_request
-from .metrics import IN_PROGRESS, UNMATCHED_ROUTE, record_request
+from .observability.access_log import log_request
+from .observability.metrics import IN_PROGRESS, UNMATCHED_ROUTE, record_request
 from .problems import MEDIA_TYPE, problem_body
 from .request_id import request_id_from
 from .security_headers import security_headers_for

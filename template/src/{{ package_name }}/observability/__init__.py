@@ -1,0 +1,7 @@
+"""Observability: JSON logs, the access log, Prometheus metrics, and the optional tracing and
+error tracking.
+
+Why a package: these are the signals an operator reads in an incident; each concern is one module
+here. It imports nothing of the service but about.py (its name and version), so any other module
+can use it without an import cycle.
+"""
