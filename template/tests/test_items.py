@@ -53,6 +53,8 @@ def test_duplicate_name_is_a_409_problem(client: TestClient) -> None:
     renamed = client.put(f"{ITEMS}/{first['id']}", json={"name": "table", "price_cents": 1})
     assert renamed.status_code == 409
     assert renamed.json()["title"] == "Conflict"
+    # The failed request's transaction was rolled back: nothing of it was written.
+    assert client.get(f"{ITEMS}/{first['id']}").json()["name"] == "chair"
 
 
 def test_list_pages_filters_and_sorts(client: TestClient) -> None:
