@@ -25,7 +25,10 @@ KINDS = ("code", "config", "ci", "doc", "org")
 """code: the service's behaviour; config: a generated file; ci: a workflow job; doc: a generated
 document; org: something only the team can do (the template gives it a document stub)."""
 
-STATUSES = ("done", "partial", "planned")
+STATUSES = ("done", "harness", "partial", "planned")
+"""done: met, and a check the generated project runs itself proves it; harness: met, but only
+prodready's own harness proves it (the project holds the evidence, not the check); partial: part
+is met, the note says what is missing; planned: nothing is claimed."""
 ACTION_KINDS = ("org", "doc")
 """Kinds whose items always leave the team something to do, so they need an `action` (as does every
 partial item): the generated docs/production-readiness.md lists each action as a task."""
@@ -51,7 +54,7 @@ _SOURCE = re.compile(r"(?P<seed>[0-9]{3}):(?P<line>[1-9][0-9]*)")
 _VERIFIER = re.compile(r"(template:)?tests/[\w./-]+\.py::\w+(\[[^\]]+\])?|make [a-z][\w-]*")
 _PATH_PART = re.compile(r"\{package\}|(?!\.\.?$)[\w.-]+")  # dot-files yes, "." and ".." no
 
-_STATUS_STYLES = {"done": "green", "partial": "yellow", "planned": "dim"}
+_STATUS_STYLES = {"done": "green", "harness": "cyan", "partial": "yellow", "planned": "dim"}
 
 Report = Callable[[str], None]
 """Adds one problem, prefixed with the item it concerns."""
@@ -106,6 +109,11 @@ class Item:
     """What the team still has to do: one paragraph, required when `needs_action`."""
 
     @property
+    def project_verifiers(self) -> tuple[str, ...]:
+        """The verifiers the generated project runs itself: its own tests and make targets."""
+        return tuple(verifier for verifier in self.verifier if runs_in_project(verifier))
+
+    @property
     def needs_action(self) -> bool:
         """Org and doc items, and partial ones: the team (or a later release) has work left."""
         return self.kind in ACTION_KINDS or self.status == "partial"
@@ -126,6 +134,12 @@ class Item:
             "note": self.note,
             "action": self.action,
         }
+
+
+def runs_in_project(verifier: str) -> bool:
+    """`template:tests/...::name` and `make X` run in the generated project; `tests/...` are
+    prodready's own tests, which run only in prodready's CI."""
+    return verifier.startswith(("template:", "make "))
 
 
 @dataclass(frozen=True)
@@ -174,7 +188,7 @@ def count(items: Iterable[Item]) -> Counts:
 
 
 def summary(items: Sequence[Item]) -> str:
-    """`249 items: 36 done, 16 partial, 197 planned`."""
+    """`249 items: 30 done, 28 harness, 23 partial, 168 planned`."""
     counts = count(items)
     by_status = ", ".join(f"{number} {status}" for status, number in counts.by_status.items())
     return f"{counts.total} items: {by_status}"
@@ -391,6 +405,15 @@ def _check_claims(item: Item, *, has_target: bool, has_action: bool, report: Rep
     are the looser values."""
     if item.status == "done" and not (item.evidence and item.verifier):
         report("a done item needs evidence and a verifier")
+    elif item.status == "done" and not item.project_verifiers:
+        report(
+            "a done item needs a verifier the generated project runs itself (template:tests/..."
+            " or make X); one proven only by prodready's tests/... is `harness`"
+        )
+    if item.status == "harness" and not (
+        item.evidence and len(item.project_verifiers) < len(item.verifier)
+    ):
+        report("a harness item needs evidence and a verifier among prodready's tests/...")
     if item.status == "planned" and (item.evidence or item.verifier):
         report("a planned item claims nothing: no evidence, no verifier")
     if item.status == "partial" and item.note is None:

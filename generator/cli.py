@@ -331,7 +331,10 @@ def checklist(
         typer.Option(
             "--status",
             metavar="STATUS",
-            help="Only items with this status: done, partial or planned.",
+            help=(
+                "Only items with this status: done (the generated project checks it), harness"
+                " (only prodready's own tests check it), partial or planned."
+            ),
             show_default=False,
         ),
     ] = None,

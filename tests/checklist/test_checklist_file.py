@@ -62,6 +62,25 @@ def test_done_items_name_evidence_and_a_verifier(checklist: Checklist) -> None:
     assert [item.id for item in done if not (item.evidence and item.verifier)] == []
 
 
+def test_done_items_are_checked_by_the_generated_project_itself(checklist: Checklist) -> None:
+    # `done` promises a team that its own project proves the item (a test `make test` runs, or a
+    # make target). An item only prodready's harness proves is `harness`, and the report says so.
+    assert [
+        item.id
+        for item in checklist.items
+        if item.status == "done"
+        and not any(verifier.startswith(("template:tests/", "make ")) for verifier in item.verifier)
+    ] == []
+    harness = [item for item in checklist.items if item.status == "harness"]
+    assert harness
+    assert [
+        item.id
+        for item in harness
+        if not item.evidence
+        or all(verifier.startswith(("template:tests/", "make ")) for verifier in item.verifier)
+    ] == []
+
+
 def test_org_items_are_left_to_the_team(checklist: Checklist) -> None:
     # The template can only give them a document stub; none exists yet.
     org = [item for item in checklist.items if item.kind == "org"]

@@ -86,7 +86,7 @@ def test_a_valid_document_loads() -> None:
     ("change", "message"),
     [
         ({"kind": "library"}, "SEC-01: kind 'library' is not one of code, config, ci, doc, org"),
-        ({"status": "don"}, "SEC-01: status 'don' is not one of done, partial, planned"),
+        ({"status": "don"}, "SEC-01: status 'don' is not one of done, harness, partial, planned"),
         ({"id": "SEC-5"}, "id must look like SEC-05"),
         ({"id": "OPS-09"}, "id prefix 'OPS' differs from its area 'SEC'"),
         ({"area": "XXX", "id": "XXX-01"}, "area 'XXX' is not declared under areas"),
@@ -179,6 +179,41 @@ def test_a_file_whose_org_item_lacks_an_action_is_refused() -> None:
     assert raised.value.message == f"{path}: OPS-01: {ACTION_MISSING}"
 
 
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            {"verifier": ["tests/harness/test_generated_project.py::test_lint_is_clean"]},
+            "SEC-01: a done item needs a verifier the generated project runs itself",
+        ),
+        (
+            {"status": "harness"},
+            "SEC-01: a harness item needs evidence and a verifier among prodready's tests/...",
+        ),
+        (
+            {"status": "harness", "evidence": None, "verifier": ["tests/test_x.py::test_y"]},
+            "SEC-01: a harness item needs evidence and a verifier among prodready's tests/...",
+        ),
+    ],
+)
+def test_done_needs_a_check_of_the_project_and_harness_one_of_prodready(
+    change: dict[str, Any], message: str
+) -> None:
+    assert message in problems_with(change)
+
+
+def test_an_item_only_prodready_proves_is_harness() -> None:
+    document = copy.deepcopy(VALID)
+    document["items"][0].update(
+        status="harness",
+        verifier=["make test", "tests/harness/test_generated_project.py::test_lint_is_clean"],
+    )
+    item = parse_checklist(document).items[0]
+    assert item.status == "harness"
+    assert item.project_verifiers == ("make test",)
+    assert not item.needs_action
+
+
 def test_every_problem_is_reported_at_once() -> None:
     message = problems_with({"kind": "library", "status": "don"})
     assert "kind 'library'" in message
@@ -233,7 +268,10 @@ def test_select_filters_by_status_and_area() -> None:
 @pytest.mark.parametrize(
     ("filters", "message"),
     [
-        ({"status": "finished"}, "unknown status 'finished': choose one of done, partial, planned"),
+        (
+            {"status": "finished"},
+            "unknown status 'finished': choose one of done, harness, partial, planned",
+        ),
         ({"area": "nope"}, "unknown area 'NOPE': choose one of SEC, OPS"),
     ],
 )
@@ -246,7 +284,7 @@ def test_select_refuses_unknown_filters(filters: dict[str, str], message: str) -
 def test_counts_cover_every_kind_and_status() -> None:
     counts = count(parse_checklist(VALID).items)
     assert counts.total == 3
-    assert counts.by_status == {"done": 1, "partial": 0, "planned": 2}
+    assert counts.by_status == {"done": 1, "harness": 0, "partial": 0, "planned": 2}
     assert counts.by_kind == {"code": 2, "config": 0, "ci": 0, "doc": 0, "org": 1}
     assert counts.by_kind_and_status["code", "planned"] == 1
 
@@ -270,4 +308,5 @@ def test_the_table_has_a_row_per_item_and_the_counts_below(checklist: Checklist)
     table = checklist_table(checklist.items)
     assert table.row_count == len(checklist.items)
     assert table.caption == summary(checklist.items)
-    assert summary(parse_checklist(VALID).items) == "3 items: 1 done, 0 partial, 2 planned"
+    expected = "3 items: 1 done, 0 harness, 0 partial, 2 planned"
+    assert summary(parse_checklist(VALID).items) == expected

@@ -68,6 +68,6 @@ def test_unknown_status_is_one_line_and_exit_2(cli: Cli) -> None:
 
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
-        f"{ERROR_PREFIX}unknown status 'finished': choose one of done, partial, planned"
+        f"{ERROR_PREFIX}unknown status 'finished': choose one of done, harness, partial, planned"
     ]
     assert result.stdout == ""
