@@ -46,6 +46,16 @@ CUSTOM_RESOURCE_GROUPS = {
 # kubernetes-validate). A new kind fails until its required fields are listed here.
 CUSTOM_RESOURCE_REQUIRED_FIELDS = {
     ("monitoring.coreos.com/v1", "ServiceMonitor"): ["spec.selector", "spec.endpoints"],
+    ("monitoring.coreos.com/v1", "PrometheusRule"): ["spec.groups"],
+    ("monitoring.coreos.com/v1", "Probe"): [
+        "spec.prober.url",
+        "spec.module",
+        "spec.targets.staticConfig.static",
+    ],
+    ("monitoring.coreos.com/v1alpha1", "AlertmanagerConfig"): [
+        "spec.route.receiver",
+        "spec.receivers",
+    ],
     ("external-secrets.io/v1", "ExternalSecret"): [
         "spec.secretStoreRef.kind",
         "spec.secretStoreRef.name",
@@ -715,11 +725,13 @@ def test_ingress_serves_the_api_over_tls_only(
         (tls,) = ingress["spec"]["tls"]
         assert rule["host"] == hosts[overlay]
         assert tls["hosts"] == [hosts[overlay]]
-        (path,) = rule["http"]["paths"]
-        assert path["path"] == "/api"
-        service = named(objects, "Service", path["backend"]["service"]["name"])
-        port_names = {port["name"] for port in service["spec"]["ports"]}
-        assert path["backend"]["service"]["port"]["name"] in port_names
+        # The API, and the readiness check alone for the uptime probe (not /health/live, /metrics).
+        paths = {(path["path"], path["pathType"]): path for path in rule["http"]["paths"]}
+        assert paths.keys() == {("/api", "Prefix"), ("/health/ready", "Exact")}
+        for path in paths.values():
+            service = named(objects, "Service", path["backend"]["service"]["name"])
+            port_names = {port["name"] for port in service["spec"]["ports"]}
+            assert path["backend"]["service"]["port"]["name"] in port_names
 
 
 @pytest.mark.parametrize("combination", list(VALID))
@@ -736,6 +748,73 @@ def test_prometheus_scrapes_metrics_through_the_service(
             service["metadata"]["labels"].items()
         )
         assert endpoint["port"] in {port["name"] for port in service["spec"]["ports"]}
+
+
+@pytest.mark.parametrize("combination", list(VALID))
+def test_the_uptime_probe_checks_each_overlays_public_readiness_url(
+    manifests: Callable[[str], RenderedManifests], combination: str
+) -> None:
+    rendered = manifests(combination)
+    for overlay in OVERLAYS:
+        objects = rendered.overlay(overlay)
+        (rule,) = the(objects, "Ingress")["spec"]["rules"]
+        probe = the(objects, "Probe")
+        assert probe["spec"]["targets"]["staticConfig"]["static"] == [
+            f"https://{rule['host']}/health/ready"
+        ]
+        assert probe["spec"]["module"] == "http_2xx"
+        # The alert reads the probe's job.
+        (alert,) = [
+            alert
+            for rules in of_kind(objects, "PrometheusRule")
+            for group in rules["spec"]["groups"]
+            for alert in group["rules"]
+            if alert.get("alert") == "UptimeProbeFailing"
+        ]
+        assert f'job="{probe["spec"]["jobName"]}"' in alert["expr"]
+        assert alert["labels"]["severity"] == "page"
+
+
+@pytest.mark.parametrize("combination", list(VALID))
+def test_alerts_are_routed_by_severity_with_credentials_from_the_overlays_secret(
+    manifests: Callable[[str], RenderedManifests], combination: str
+) -> None:
+    rendered = manifests(combination)
+    for overlay in OVERLAYS:
+        objects = rendered.overlay(overlay)
+        spec = the(objects, "AlertmanagerConfig")["spec"]
+        receivers = {receiver["name"]: receiver for receiver in spec["receivers"]}
+        routes = {
+            matcher["value"]: route["receiver"]
+            for route in spec["route"]["routes"]
+            for matcher in route["matchers"]
+            if matcher["name"] == "severity" and matcher.get("matchType", "=") == "="
+        }
+        assert routes == {"page": "page", "ticket": "ticket"}
+        assert spec["route"]["receiver"] in receivers
+        assert {"alertname", "namespace"} <= set(spec["route"]["groupBy"])
+        (pagerduty,) = receivers["page"]["pagerdutyConfigs"]
+        (webhook,) = receivers["ticket"]["webhookConfigs"]
+        assert "url" not in webhook  # the URL only in the Secret
+        references = [pagerduty["routingKey"], webhook["urlSecret"]]
+        secrets = of_kind(objects, "Secret") or of_kind(objects, "ExternalSecret")
+        (secret,) = secrets
+        assert {ref["name"] for ref in references} == {secret["metadata"]["name"]}
+        if secret["kind"] == "Secret":
+            assert {ref["key"] for ref in references} <= secret["data"].keys()
+
+
+@pytest.mark.parametrize("combination", list(VALID))
+def test_prometheus_and_alertmanager_select_the_monitoring_objects(
+    manifests: Callable[[str], RenderedManifests], combination: str
+) -> None:
+    """kube-prometheus-stack picks Probes, PrometheusRules and AlertmanagerConfigs by label."""
+    rendered = manifests(combination)
+    key, value = rendered.recorded["prometheus_selector_label"].split("=", 1)
+    for overlay in OVERLAYS:
+        for kind in ("Probe", "PrometheusRule", "AlertmanagerConfig"):
+            for obj in of_kind(rendered.overlay(overlay), kind):
+                assert obj["metadata"]["labels"].get(key) == value, (overlay, kind)
 
 
 # ---- options ----
@@ -760,11 +839,17 @@ def test_canary_replaces_the_rolling_update_in_production_only(
     canary = rollout["spec"]["strategy"]["canary"]
     (template,) = canary["analysis"]["templates"]
     analysis = named(objects, "AnalysisTemplate", template["templateName"])
-    (metric,) = analysis["spec"]["metrics"]
-    query = metric["provider"]["prometheus"]["query"]
-    assert "http_requests_total" in query
-    assert 'status=~"5.."' in query
-    assert "{{args.canary-hash}}" in query  # Argo's placeholders survived copier's Jinja
+    # Their conditions on no data and on data: test_canary_analysis.py.
+    queries = {
+        metric["name"]: metric["provider"]["prometheus"]["query"]
+        for metric in analysis["spec"]["metrics"]
+    }
+    assert queries.keys() == {"server-error-rate", "p95-latency"}
+    assert "http_requests_total" in queries["server-error-rate"]
+    assert 'status=~"5.."' in queries["server-error-rate"]
+    assert "http_request_duration_seconds_bucket" in queries["p95-latency"]
+    for query in queries.values():
+        assert "{{args.canary-hash}}" in query  # Argo's placeholders survived copier's Jinja
     labels = the(objects, "ServiceMonitor")["spec"]["podTargetLabels"]
     assert labels == ["rollouts-pod-template-hash"]
 
