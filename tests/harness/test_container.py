@@ -182,7 +182,7 @@ def test_runtime_stage_ships_no_build_tooling(rendered: Path) -> None:
     copies = [copy.arguments for copy in final.all("COPY")]
     assert copies == [
         "--from=builder /app/.venv /app/.venv",
-        "alembic.ini ./",
+        "alembic.ini log-config.json ./",
         "migrations ./migrations",
     ]
 

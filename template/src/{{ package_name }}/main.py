@@ -39,6 +39,7 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[State]:
         engine = create_engine(settings)
+        metrics.POOLS.attach(engine.pool)
         _logger.info("startup", service=NAME, version=VERSION, environment=settings.environment)
         try:
             yield {
@@ -48,6 +49,7 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
             }
         finally:
             # Runs after the server has drained in-flight requests (SIGTERM): close the pool.
+            metrics.POOLS.detach(engine.pool)
             await engine.dispose()
             _logger.info("shutdown", service=NAME)
 
@@ -56,7 +58,7 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, access_log_sample_rate=settings.access_log_sample_rate)
     app = FastAPI(
         title=TITLE,
         description=DESCRIPTION,

@@ -18,6 +18,7 @@ import time
 from typing import Any
 
 import structlog
+from fastapi.routing import iter_route_contexts
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .observability.access_log import log_request
@@ -32,6 +33,7 @@ _logger = structlog.get_logger("errors")
 class RequestPipelineMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self._templates_by_endpoint: dict[Any, str] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -69,7 +71,7 @@ class RequestPipelineMiddleware:
         finally:
             IN_PROGRESS.dec()
             duration = time.perf_counter() - start
-            route = _route_template(scope)
+            route = self._route_template(scope)
             record_request(scope["method"], route, status, duration)
             client = scope.get("client")
             log_request(
@@ -82,10 +84,39 @@ class RequestPipelineMiddleware:
                 client=client[0] if client else None,
             )
 
+    def _route_template(self, scope: Scope) -> str:
+        """The matched route's template (`/api/v1/items/{item_id}`), or UNMATCHED_ROUTE.
 
-def _route_template(scope: Scope) -> str:
-    route: Any = scope.get("route")
-    return route.path if route is not None else UNMATCHED_ROUTE
+        FastAPI's own routes (APIRoute) put themselves in `scope["route"]`. Starlette's routes do
+        not, and FastAPI serves /docs, /docs/oauth2-redirect and /openapi.json with those (as it
+        does `app.add_route` and `app.mount`): for them the router sets only `scope["endpoint"]`,
+        which is looked up among the app's routes. Those are walked once, at the first such
+        request, the way FastAPI's OpenAPI generator walks them (included routers and their
+        prefixes too). A path no route matched has neither: UNMATCHED_ROUTE.
+        """
+        route: Any = scope.get("route")
+        if route is not None:
+            return str(route.path_format)
+        endpoint = scope.get("endpoint")
+        if endpoint is None or "app" not in scope:
+            return UNMATCHED_ROUTE
+        if self._templates_by_endpoint is None:
+            self._templates_by_endpoint = _templates_by_endpoint(scope["app"].routes)
+        return self._templates_by_endpoint.get(endpoint, UNMATCHED_ROUTE)
+
+
+def _templates_by_endpoint(routes: Any) -> dict[Any, str]:
+    """Each route's template, by what the router puts in `scope["endpoint"]` when it matches."""
+    templates: dict[Any, str] = {}
+    for context in iter_route_contexts(routes):
+        path_format = context.path_format
+        if path_format is None:
+            continue
+        # A Route's endpoint is its function; a Mount's is the application mounted.
+        endpoint = getattr(context, "endpoint", None) or getattr(context, "app", None)
+        if endpoint is not None:
+            templates.setdefault(endpoint, path_format)
+    return templates
 
 
 async def _send_internal_error(send: Send, request_id: str, path: str) -> None:

@@ -6,26 +6,51 @@ Why: the access log is the first thing read in an incident; structured fields ma
 Why not through structlog like every other line: this one is written for every request, and
 structlog's processor chain (context copy, level, timestamp, renderer) cost about half of the
 whole pipeline's time per request (docs/performance.md in the prodready repository). The line is
-built directly instead, in the same shape as structlog's (`event`, `level`, `timestamp`), with the
-C string escaper `json.dumps` itself uses, and written with one system call.
+built directly instead, in the same shape as logs.py's (`event`, `level`, `timestamp`, `logger`
+first, compact separators), with the C string escaper `json.dumps` itself uses, and written with
+one system call. Its own fields hold nothing secret (the path has no query string); the context
+fields (logs.configure_logging) go through the same key-based redaction as every other line.
+
+Sampling: at a high request rate most access lines say "200, fast". `ACCESS_LOG_SAMPLE_RATE`
+(settings.py) keeps that share of the successful ones (status < 400), chosen at random per
+request; every error is written. Metrics count every request whatever the rate.
 """
 
 import json
 import logging
 import os
+import random
 import sys
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+
+from .redaction import REDACTED, is_sensitive
 
 _escape = json.encoder.encode_basestring_ascii
 _enabled = True
 _fd = 1
+_sample_rate = 1.0
+_random: Callable[[], float] = random.random
+_context_fields: Callable[[], Mapping[str, str]] | None = None
 
 
-def configure_access_log(level: int) -> None:
-    """Called by logs.configure_logging: same stream and level as the other logs."""
-    global _enabled, _fd
+def configure_access_log(
+    level: int,
+    *,
+    sample_rate: float = 1.0,
+    context_fields: Callable[[], Mapping[str, str]] | None = None,
+    random_source: Callable[[], float] = random.random,
+) -> None:
+    """Called by logs.configure_logging: same stream, level and context fields as the other logs.
+
+    `random_source` returns a float in [0, 1); tests pass a seeded one.
+    """
+    global _enabled, _fd, _sample_rate, _random, _context_fields
     _enabled = level <= logging.INFO
     _fd = (sys.__stdout__ or sys.stdout).fileno()
+    _sample_rate = sample_rate
+    _random = random_source
+    _context_fields = context_fields
 
 
 def log_request(
@@ -40,12 +65,20 @@ def log_request(
 ) -> None:
     if not _enabled:
         return
+    if status < 400 and _sample_rate < 1.0 and _random() >= _sample_rate:
+        return
     timestamp = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    extra = ""
+    if _context_fields is not None:
+        extra = "".join(
+            f",{_escape(key)}:{_escape(REDACTED if is_sensitive(key) else str(value))}"
+            for key, value in _context_fields().items()
+        )
     line = (
-        f'{{"event":"request","level":"info","timestamp":"{timestamp}",'
+        f'{{"event":"request","level":"info","timestamp":"{timestamp}","logger":"access",'
         f'"request_id":{_escape(request_id)},"method":{_escape(method)},'
         f'"route":{_escape(route)},"path":{_escape(path)},"status":{status},'
         f'"duration_ms":{duration * 1000:.3f},'
-        f'"client":{_escape(client) if client is not None else "null"}}}\n'
+        f'"client":{_escape(client) if client is not None else "null"}{extra}}}\n'
     )
     os.write(_fd, line.encode())

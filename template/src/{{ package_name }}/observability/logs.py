@@ -1,61 +1,156 @@
-"""JSON logs on stdout, one object per line, for every logger in the process.
+"""JSON logs on stdout, one object per line, in one shape for every logger in the process.
 
 Why: log collectors (Loki, CloudWatch, Elastic) parse JSON without regexes, and a request id in
 every line ties the access log, application logs and error reports of one request together.
 structlog renders our own events; the standard library's loggers (uvicorn, SQLAlchemy, Alembic) are
-routed through the same renderer so nothing prints plain text.
+routed through the same processors and renderer, and the access line (access_log.py) is written in
+the same shape, so every line starts with the same four keys:
+
+    {"event":"startup","level":"info","timestamp":"2026-...Z","logger":"lifecycle",...}
+
+`logger` is the name given to `structlog.get_logger(NAME)` or `logging.getLogger(NAME)`
+("uvicorn.error", "alembic.runtime.migration"); the access line's is "access".
+
+Every line passes through redaction.py before it is written.
 """
 
 import logging
 import sys
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import structlog
 
 from .access_log import configure_access_log
+from .redaction import redact_sensitive_fields
 
 # uvicorn's access log is replaced by ours (access_log.py): same facts, plus request id and route.
 SILENCED_LOGGERS = ("uvicorn.access",)
 
+# The four keys every line starts with, in this order (access_log.py writes the same).
+LEADING_KEYS = ("event", "level", "timestamp", "logger")
+# A line from structlog.get_logger() without a name.
+DEFAULT_LOGGER_NAME = __package__.partition(".")[0] if __package__ else "app"
 
-def configure_logging(level: str) -> None:
-    """Configure once per process: loggers cache their configuration on first use (it is faster)."""
-    # The process's own stdout, not whatever replaced sys.stdout later: logs always reach fd 1.
-    stream = sys.__stdout__ or sys.stdout
-    numeric_level = logging.getLevelNamesMapping()[level]
-    shared_processors: list[structlog.types.Processor] = [
+ContextFields = Callable[[], Mapping[str, str]]
+
+
+def _leading_keys_first(
+    _logger: Any, _method: str, event_dict: structlog.types.EventDict
+) -> structlog.types.EventDict:
+    # structlog puts a call's keyword arguments before `event`; one order for every line instead.
+    ordered = {key: event_dict.pop(key) for key in LEADING_KEYS if key in event_dict}
+    ordered.update(event_dict)
+    return ordered
+
+
+def _merge_context_fields(context_fields: ContextFields) -> structlog.types.Processor:
+    def merge(
+        _logger: Any, _method: str, event_dict: structlog.types.EventDict
+    ) -> structlog.types.EventDict:
+        for key, value in context_fields().items():
+            event_dict.setdefault(key, value)  # a field the call site gave itself wins
+        return event_dict
+
+    return merge
+
+
+class _NamedWriteLogger(structlog.WriteLogger):
+    """structlog's fast WriteLogger, plus the name it was created with.
+
+    structlog.stdlib.add_logger_name reads `logger.name`, for our lines and stdlib's alike.
+    """
+
+    def __init__(self, file: Any, name: str) -> None:
+        super().__init__(file)
+        self.name = name
+
+
+class _NamedWriteLoggerFactory:
+    def __init__(self, file: Any) -> None:
+        self._file = file
+
+    def __call__(self, *args: Any) -> _NamedWriteLogger:
+        name = args[0] if args and isinstance(args[0], str) else DEFAULT_LOGGER_NAME
+        return _NamedWriteLogger(self._file, name)
+
+
+# Compact separators: the same bytes as the hand-written access line.
+_render = structlog.processors.JSONRenderer(separators=(",", ":"))
+
+
+def _shared_processors(context_fields: ContextFields | None) -> list[structlog.types.Processor]:
+    """What every line goes through, structlog's and stdlib's, before it is rendered."""
+    processors: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.stdlib.add_logger_name,
     ]
-    structlog.configure(
-        processors=[
-            *shared_processors,
-            structlog.processors.dict_tracebacks,
-            structlog.processors.JSONRenderer(),
-        ],
-        wrapper_class=structlog.make_filtering_bound_logger(numeric_level),
-        logger_factory=structlog.WriteLoggerFactory(file=stream),
-        cache_logger_on_first_use=True,
-    )
+    if context_fields is not None:
+        processors.append(_merge_context_fields(context_fields))
+    processors.append(redact_sensitive_fields)
+    return processors
 
-    handler = logging.StreamHandler(stream)
+
+def json_handler(context_fields: ContextFields | None = None) -> logging.Handler:
+    """A stdlib handler writing our JSON lines to stdout.
+
+    Also named by log-config.json, which uvicorn loads before it imports the app, so that the
+    server's own first lines (and an import error) are JSON too.
+    """
+    handler = logging.StreamHandler(sys.__stdout__ or sys.stdout)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
-            foreign_pre_chain=[*shared_processors, structlog.stdlib.add_logger_name],
+            foreign_pre_chain=_shared_processors(context_fields),
             processors=[
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
                 structlog.processors.dict_tracebacks,
-                structlog.processors.JSONRenderer(),
+                _leading_keys_first,
+                _render,
             ],
         )
     )
+    return handler
+
+
+def configure_logging(
+    level: str,
+    *,
+    context_fields: ContextFields | None = None,
+    access_log_sample_rate: float = 1.0,
+) -> None:
+    """Configure once per process: loggers cache their configuration on first use (it is faster).
+
+    `context_fields`, when given, is called for every line and its fields are added to it:
+    structlog lines, stdlib lines and the access line alike (tracing passes the current trace and
+    span ids). `access_log_sample_rate` is the share of successful requests the access log
+    writes (access_log.py).
+    """
+    # The process's own stdout, not whatever replaced sys.stdout later: logs always reach fd 1.
+    stream = sys.__stdout__ or sys.stdout
+    numeric_level = logging.getLevelNamesMapping()[level]
+    structlog.configure(
+        processors=[
+            *_shared_processors(context_fields),
+            structlog.processors.dict_tracebacks,
+            _leading_keys_first,
+            _render,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(numeric_level),
+        logger_factory=_NamedWriteLoggerFactory(stream),
+        cache_logger_on_first_use=True,
+    )
+
     root = logging.getLogger()
-    root.handlers = [handler]
+    root.handlers = [json_handler(context_fields)]
     root.setLevel(numeric_level)
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers.clear()
         logging.getLogger(name).propagate = True
-    configure_access_log(numeric_level)
+    configure_access_log(
+        numeric_level, sample_rate=access_log_sample_rate, context_fields=context_fields
+    )
     for name in SILENCED_LOGGERS:
         silenced = logging.getLogger(name)
         silenced.handlers.clear()

@@ -5,7 +5,12 @@ Routes are labelled by their template (/api/v1/items/{item_id}), never the raw p
 of time series stays bounded; unmatched paths share one label for the same reason.
 One process per container: scale with replicas, not `--workers` (prometheus_client would need its
 multiprocess mode to aggregate several workers).
+
+The database pool's gauges are read from the pool when Prometheus scrapes (PoolCollector), not
+updated on every checkout: nothing is added to a query's path.
 """
+
+from collections.abc import Iterator
 
 from fastapi import APIRouter
 from fastapi.responses import Response
@@ -17,6 +22,9 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from sqlalchemy.pool import Pool, QueuePool
 
 UNMATCHED_ROUTE = "<unmatched>"
 
@@ -33,20 +41,68 @@ IN_PROGRESS = Gauge("http_requests_in_progress", "HTTP requests being handled ri
 # Any token is a valid HTTP method; unknown ones share a label so clients cannot add series.
 KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
-# `labels()` builds a key and takes a lock on every call; the children it returns are cached here
-# (bounded: methods x route templates x statuses).
+# `labels()` builds a key and takes a lock on every call; the children it returns are cached here,
+# keyed by the labels themselves (8 methods x route templates x statuses), never by what the client
+# sent, and capped anyway: past the cap a child is looked up on each call, which is only slower.
+CHILDREN_CACHE_LIMIT = 4096
 _children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
 
 def record_request(method: str, route: str, status: int, duration: float) -> None:
-    key = (method, route, status)
+    label = method if method in KNOWN_METHODS else "OTHER"
+    key = (label, route, status)
     children = _children.get(key)
     if children is None:
-        label = method if method in KNOWN_METHODS else "OTHER"
         children = (REQUESTS.labels(label, route, str(status)), LATENCY.labels(label, route))
-        _children[key] = children
+        if len(_children) < CHILDREN_CACHE_LIMIT:
+            _children[key] = children
     children[0].inc()
     children[1].observe(duration)
+
+
+class PoolCollector(Collector):
+    """`db_pool_connections_in_use` and `db_pool_connections_max`, read from the pools when scraped.
+
+    The lifespan (main.py) attaches its engine's pool at start-up and detaches it at shutdown. One
+    collector is registered once, at import, like the metrics above: apps created one after another
+    (tests) never register a name twice, and with no pool attached the gauges are simply absent.
+    Several pools attached at once (apps running side by side in one process) are summed.
+
+    Both databases' engines use SQLAlchemy's own QueuePool (AsyncAdaptedQueuePool): with the
+    PostgreSQL option asyncpg's connections are pooled by SQLAlchemy, not by asyncpg.Pool, and a
+    SQLite file gets the same pool with SQLAlchemy's defaults (5 + 10 overflow). Pools without a
+    limit (in-memory SQLite's StaticPool, NullPool) have nothing to report and are not attached.
+    """
+
+    def __init__(self) -> None:
+        self._pools: list[QueuePool] = []
+
+    def attach(self, pool: Pool) -> None:
+        if isinstance(pool, QueuePool):
+            self._pools.append(pool)
+
+    def detach(self, pool: Pool) -> None:
+        if pool in self._pools:
+            self._pools.remove(pool)
+
+    def collect(self) -> Iterator[Metric]:
+        if not self._pools:
+            return
+        yield GaugeMetricFamily(
+            "db_pool_connections_in_use",
+            "Database connections checked out of the pool right now.",
+            value=sum(pool.checkedout() for pool in self._pools),
+        )
+        yield GaugeMetricFamily(
+            "db_pool_connections_max",
+            "Most connections the pool opens: pool size plus max overflow.",
+            # SQLAlchemy has no public accessor for the overflow limit; the attribute is stable.
+            value=sum(pool.size() + pool._max_overflow for pool in self._pools),
+        )
+
+
+POOLS = PoolCollector()
+REGISTRY.register(POOLS)
 
 
 router = APIRouter()
