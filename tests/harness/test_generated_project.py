@@ -1,11 +1,13 @@
 """Each option set as a user gets it: installed from its lock, linted, tested, served for real."""
 
+import json
 import re
 import signal
 import subprocess
 import sys
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -182,6 +184,8 @@ def test_sigterm_drains_and_exits_cleanly(project: GeneratedProject, tmp_path: P
         "127.0.0.1",
         "--port",
         str(port),
+        "--log-config",
+        "log-config.json",
         "--no-access-log",
         "--timeout-graceful-shutdown",
         "20",
@@ -196,3 +200,84 @@ def test_sigterm_drains_and_exits_cleanly(project: GeneratedProject, tmp_path: P
     assert "Application shutdown complete." in events
     assert events.index("shutdown") > events.index("startup")
     assert any(event.startswith("Finished server process") for event in events)
+
+
+LOG_KEYS = ("event", "level", "timestamp", "logger")
+
+
+def assert_one_log_shape(lines: list[dict[str, Any]]) -> None:
+    for line in lines:
+        assert tuple(line)[:4] == LOG_KEYS, line
+
+
+def test_every_line_of_a_run_is_json_with_a_logger(
+    project: GeneratedProject, tmp_path: Path
+) -> None:
+    # `make run` from its first line to its last: start-up, requests (success, 404, docs), SIGTERM.
+    project.run("make", "--silent", "migrate")
+    port = free_port()
+    log_path = tmp_path / "run.log"
+    with serve(
+        project, ["make", "--silent", "run", f"PORT={port}"], port=port, log_path=log_path
+    ) as running:
+        assert running.client.get("/health/ready").status_code == 200
+        assert running.client.get("/no/such/path").status_code == 404
+        assert running.client.get("/docs").status_code == 200
+        secret = f"Bearer {uuid.uuid4().hex}"
+        assert running.client.get("/health/live", headers={"Authorization": secret}).is_success
+        running.stop(signal.SIGTERM)  # to the process group: make, uv and the server
+    lines = running.log_lines()  # a line that is not JSON fails here
+    assert_one_log_shape(lines)
+    loggers = {line["event"]: line["logger"] for line in lines}
+    assert loggers["startup"] == loggers["shutdown"] == "lifecycle"
+    assert loggers["request"] == "access"
+    assert loggers["Application shutdown complete."] == "uvicorn.error"
+    assert lines[0]["event"].startswith("Started server process")
+    assert lines[-1]["event"].startswith("Finished server process")
+    assert {"/docs", "<unmatched>"} <= {line.get("route") for line in lines}
+    assert secret not in log_path.read_text()
+
+
+def test_an_import_error_is_said_in_json_too(project: GeneratedProject, tmp_path: Path) -> None:
+    # The server's lines before the app is imported: log-config.json makes them JSON as well.
+    uvicorn = str(project.path / ".venv" / "bin" / "uvicorn")
+    result = subprocess.run(
+        [uvicorn, "no_such_module:app", "--log-config", "log-config.json"],
+        cwd=project.path,
+        env=project.service_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode != 0
+    (line,) = [json.loads(text) for text in (result.stdout + result.stderr).splitlines()]
+    assert line["logger"] == "uvicorn.error"
+    assert "no_such_module" in line["event"]
+
+
+def test_an_invalid_setting_is_said_in_json(project: GeneratedProject) -> None:
+    result = subprocess.run(
+        ["make", "--silent", "run", "PORT=1"],
+        cwd=project.path,
+        env={**project.service_env(), "LOG_LEVEL": "LOUD"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode != 0
+    output = [text for text in result.stdout.splitlines() if text.strip()]
+    (line,) = [json.loads(text) for text in output]
+    assert line["logger"] == "settings"
+    assert "log_level" in line["event"]
+
+
+def test_migrate_logs_json_lines_with_a_logger(project: GeneratedProject) -> None:
+    # --silent: make's own echo of the command is not the service's output.
+    result = project.run("make", "--silent", "migrate")
+    lines = [json.loads(text) for text in result.stdout.splitlines() if text.strip()]
+    assert lines
+    assert_one_log_shape(lines)
+    assert all(line["logger"].startswith("alembic") for line in lines)
+    assert result.stderr.strip() == ""

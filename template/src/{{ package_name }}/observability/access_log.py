@@ -71,8 +71,10 @@ def log_request(
     extra = ""
     if _context_fields is not None:
         extra = "".join(
-            f",{_escape(key)}:{_escape(REDACTED if is_sensitive(key) else str(value))}"
-            for key, value in _context_fields().items()
+            [
+                f",{_escape(key)}:{_escape(REDACTED if is_sensitive(key) else str(value))}"
+                for key, value in _context_fields().items()
+            ]
         )
     line = (
         f'{{"event":"request","level":"info","timestamp":"{timestamp}","logger":"access",'

@@ -10,6 +10,7 @@ format secrets into messages.
 """
 
 from collections.abc import Mapping, MutableMapping
+from functools import lru_cache
 from typing import Any
 
 REDACTED = "[REDACTED]"
@@ -24,6 +25,7 @@ REDACTED_KEY_PARTS = (
 )
 
 
+@lru_cache(maxsize=1024)  # the same few keys on every line: decided once each
 def is_sensitive(key: str) -> bool:
     normalised = key.lower().replace("-", "_")
     return any(part in normalised for part in REDACTED_KEY_PARTS)
