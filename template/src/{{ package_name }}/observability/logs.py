@@ -44,15 +44,19 @@ def _leading_keys_first(
     return ordered
 
 
-def _merge_context_fields(context_fields: ContextFields) -> structlog.types.Processor:
-    def merge(
-        _logger: Any, _method: str, event_dict: structlog.types.EventDict
-    ) -> structlog.types.EventDict:
-        for key, value in context_fields().items():
-            event_dict.setdefault(key, value)  # a field the call site gave itself wins
-        return event_dict
+# The provider configure_logging was last given. A module variable read on every line, not a
+# value baked into the processor chain: structlog caches each logger's chain on first use, so a
+# logger used before tracing was set up (or in an earlier test) still gets the current fields.
+_context_fields: ContextFields | None = None
 
-    return merge
+
+def _merge_context_fields(
+    _logger: Any, _method: str, event_dict: structlog.types.EventDict
+) -> structlog.types.EventDict:
+    if _context_fields is not None:
+        for key, value in _context_fields().items():
+            event_dict.setdefault(key, value)  # a field the call site gave itself wins
+    return event_dict
 
 
 class _NamedWriteLogger(structlog.WriteLogger):
@@ -79,21 +83,18 @@ class _NamedWriteLoggerFactory:
 _render = structlog.processors.JSONRenderer(separators=(",", ":"))
 
 
-def _shared_processors(context_fields: ContextFields | None) -> list[structlog.types.Processor]:
-    """What every line goes through, structlog's and stdlib's, before it is rendered."""
-    processors: list[structlog.types.Processor] = [
-        structlog.contextvars.merge_contextvars,
-        structlog.processors.add_log_level,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
-        structlog.stdlib.add_logger_name,
-    ]
-    if context_fields is not None:
-        processors.append(_merge_context_fields(context_fields))
-    processors.append(redact_sensitive_fields)
-    return processors
+# What every line goes through, structlog's and stdlib's, before it is rendered.
+_SHARED_PROCESSORS: list[structlog.types.Processor] = [
+    structlog.contextvars.merge_contextvars,
+    structlog.processors.add_log_level,
+    structlog.processors.TimeStamper(fmt="iso", utc=True),
+    structlog.stdlib.add_logger_name,
+    _merge_context_fields,
+    redact_sensitive_fields,
+]
 
 
-def json_handler(context_fields: ContextFields | None = None) -> logging.Handler:
+def json_handler() -> logging.Handler:
     """A stdlib handler writing our JSON lines to stdout.
 
     Also named by log-config.json, which uvicorn loads before it imports the app, so that the
@@ -102,7 +103,7 @@ def json_handler(context_fields: ContextFields | None = None) -> logging.Handler
     handler = logging.StreamHandler(sys.__stdout__ or sys.stdout)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
-            foreign_pre_chain=_shared_processors(context_fields),
+            foreign_pre_chain=_SHARED_PROCESSORS,
             processors=[
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
                 structlog.processors.dict_tracebacks,
@@ -127,12 +128,14 @@ def configure_logging(
     span ids). `access_log_sample_rate` is the share of successful requests the access log
     writes (access_log.py).
     """
+    global _context_fields
+    _context_fields = context_fields
     # The process's own stdout, not whatever replaced sys.stdout later: logs always reach fd 1.
     stream = sys.__stdout__ or sys.stdout
     numeric_level = logging.getLevelNamesMapping()[level]
     structlog.configure(
         processors=[
-            *_shared_processors(context_fields),
+            *_SHARED_PROCESSORS,
             structlog.processors.dict_tracebacks,
             _leading_keys_first,
             _render,
@@ -143,7 +146,7 @@ def configure_logging(
     )
 
     root = logging.getLogger()
-    root.handlers = [json_handler(context_fields)]
+    root.handlers = [json_handler()]
     root.setLevel(numeric_level)
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers.clear()
