@@ -125,10 +125,14 @@ def test_every_runbook_belongs_to_an_alert(rendered: Path) -> None:
     assert runbooks - set(alert_rules(rendered)) == set()
 
 
-def test_the_runbook_index_lists_every_runbook(rendered: Path) -> None:
+def test_the_index_and_each_runbook_give_the_rules_severity(rendered: Path) -> None:
+    alerts = alert_rules(rendered)
     index = (rendered / "docs" / "runbooks" / "README.md").read_text()
-    listed = set(re.findall(r"^\| \[(\w+)\]\(\1\.md\)", index, flags=re.MULTILINE))
-    assert listed == set(alert_rules(rendered))
+    rows = re.findall(r"^\| \[(\w+)\]\(\1\.md\) \|.*\| (\w+) \|$", index, flags=re.MULTILINE)
+    assert dict(rows) == {name: rule["labels"]["severity"] for name, rule in alerts.items()}
+    for name, rule in alerts.items():
+        runbook = (rendered / "docs" / "runbooks" / f"{name}.md").read_text()
+        assert re.findall(r"Severity `(\w+)`", runbook) == [rule["labels"]["severity"]], name
 
 
 def test_every_relative_link_and_anchor_resolves(rendered: Path) -> None:
