@@ -20,6 +20,7 @@ from .items.router import router as items_router
 from .middleware import RequestPipelineMiddleware
 from .observability import metrics
 from .observability.logs import configure_logging
+from .observability.options import CHOSEN, Option, log_fields
 from .openapi import install_problem_openapi
 from .problems import install_problem_handlers
 from .settings import Settings, load_settings
@@ -35,11 +36,15 @@ class State(TypedDict):
     sessionmaker: async_sessionmaker[AsyncSession]
 
 
-def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[State]]:
+def _lifespan(
+    settings: Settings, options: list[Option]
+) -> Callable[[FastAPI], AbstractAsyncContextManager[State]]:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[State]:
         engine = create_engine(settings)
         metrics.POOLS.attach(engine.pool)
+        for option in options:
+            option.start(engine)
         _logger.info("startup", service=NAME, version=VERSION, environment=settings.environment)
         try:
             yield {
@@ -51,6 +56,8 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
             # Runs after the server has drained in-flight requests (SIGTERM): close the pool.
             metrics.POOLS.detach(engine.pool)
             await engine.dispose()
+            for option in options:
+                option.stop()
             _logger.info("shutdown", service=NAME)
 
     return lifespan
@@ -58,13 +65,20 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
-    configure_logging(settings.log_level, access_log_sample_rate=settings.access_log_sample_rate)
+    # Tracing and error tracking, where chosen: observability/options.py lists them, and they are
+    # called at four points: here, the lifespan's start and end, and an unhandled error.
+    options = [option(settings) for option in CHOSEN]
+    configure_logging(
+        settings.log_level,
+        context_fields=log_fields(options),
+        access_log_sample_rate=settings.access_log_sample_rate,
+    )
     app = FastAPI(
         title=TITLE,
         description=DESCRIPTION,
         version=VERSION,
         debug=settings.debug,
-        lifespan=_lifespan(settings),
+        lifespan=_lifespan(settings, options),
         docs_url="/docs" if settings.docs_enabled else None,
         redoc_url=None,
         openapi_url="/openapi.json" if settings.docs_enabled else None,
@@ -83,7 +97,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expose_headers=["X-Request-ID"],
         )
     # Added last, so it runs first: every response, CORS preflights included, passes through it.
-    app.add_middleware(RequestPipelineMiddleware)
+    app.add_middleware(
+        RequestPipelineMiddleware, error_reporters=[option.report_error for option in options]
+    )
+    for option in options:
+        option.instrument(app)
     return app
 
 

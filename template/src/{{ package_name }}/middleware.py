@@ -15,6 +15,7 @@ JSON instead of being printed by the server.
 """
 
 import time
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import structlog
@@ -31,9 +32,13 @@ _logger = structlog.get_logger("errors")
 
 
 class RequestPipelineMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(
+        self, app: ASGIApp, error_reporters: Sequence[Callable[[Exception], None]] = ()
+    ) -> None:
         self.app = app
         self._templates_by_endpoint: dict[Any, str] | None = None
+        # Told of every unhandled error before the 500 is sent (error tracking, tracing: main.py).
+        self.error_reporters = tuple(error_reporters)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -63,8 +68,10 @@ class RequestPipelineMiddleware:
         IN_PROGRESS.inc()
         try:
             await self.app(scope, receive, send_with_headers)
-        except Exception:
+        except Exception as error:
             _logger.exception("unhandled error", path=scope["path"])
+            for report in self.error_reporters:
+                report(error)
             if response_started:
                 raise  # Too late for an error document; the server closes the connection.
             await _send_internal_error(send_with_headers, request_id, scope["path"])
