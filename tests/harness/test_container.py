@@ -38,7 +38,7 @@ from .container_tools import (
     session_podman,
 )
 from .environment import free_port
-from .matrix import REPO, choice_questions
+from .matrix import default_answers
 
 # The uid:gid the manifests in k8s/ run the pods as (runAsUser, runAsGroup, fsGroup).
 SERVICE_UID = 10001
@@ -302,9 +302,7 @@ def test_prometheus_scrapes_the_service_and_grafana_reads_prometheus(rendered: P
 
 
 def default_option_set() -> str:
-    questions = yaml.safe_load((REPO / "copier.yml").read_text())
-    defaults = {name: questions[name]["default"] for name in choice_questions()}
-    return next(name for name, answers in OPTION_SETS.items() if answers == defaults)
+    return next(name for name, answers in OPTION_SETS.items() if answers == default_answers())
 
 
 @dataclass
