@@ -103,7 +103,7 @@ class Server:
 # --- the project ---------------------------------------------------------------------------------
 
 
-def render(destination: Path) -> None:
+def render(destination: Path, data: dict[str, object] | None = None) -> None:
     import copier  # The dev environment's; imported here so --help works without it.
     from prodready.source import copy_template
 
@@ -121,7 +121,7 @@ def render(destination: Path) -> None:
     # breaks the clone).
     with tempfile.TemporaryDirectory(prefix="prodready-bench-template-") as template:
         copy_template(REPO, Path(template))
-        copier.run_copy(template, str(destination), defaults=True, quiet=True)
+        copier.run_copy(template, str(destination), data=data, defaults=True, quiet=True)
 
 
 def uv_executable() -> str:
@@ -132,9 +132,10 @@ def uv_executable() -> str:
     return found
 
 
-def install(project: Path) -> None:
+def install(project: Path, extras: Sequence[str] = ()) -> None:
     uv = uv_executable()
-    subprocess.run([uv, "sync", "--locked", "--quiet"], cwd=project, check=True)
+    options = [argument for extra in extras for argument in ("--extra", extra)]
+    subprocess.run([uv, "sync", "--locked", "--quiet", *options], cwd=project, check=True)
     subprocess.run(
         [uv, "run", "--locked", "alembic", "upgrade", "head"],
         cwd=project,
@@ -259,15 +260,15 @@ def parse_wrk(output: str, cpu: float) -> Result:
     return Result(float(rps.group(1)), latency_ms("50"), latency_ms("99"), cpu_us)
 
 
-def load(server: Server, duration: float) -> Result:
-    """One wrk run of `duration` seconds; fails on errors or non-2xx answers."""
+def load(server: Server, duration: float, endpoint: str = ENDPOINT) -> Result:
+    """One wrk run of `duration` seconds on `endpoint`; fails on errors or non-2xx answers."""
     if shutil.which("wrk") is None:
         sys.exit("wrk not found: apt-get install -y wrk")
     command = pinned(
         LOAD_CPU,
         [
             "wrk", "-t1", f"-c{CONNECTIONS}", f"-d{duration:g}s", "--latency",
-            f"http://127.0.0.1:{server.port}{ENDPOINT}",
+            f"http://127.0.0.1:{server.port}{endpoint}",
         ],
     )  # fmt: skip
     cpu_before = cpu_seconds(server.pid)
