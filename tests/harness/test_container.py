@@ -289,6 +289,7 @@ def test_compose_database_for_the_option(rendered: Path) -> None:
 def test_prometheus_scrapes_the_service_and_grafana_reads_prometheus(rendered: Path) -> None:
     scrape = yaml.safe_load((rendered / "compose" / "prometheus.yaml").read_text())
     (job,) = scrape["scrape_configs"]
+    assert job["job_name"] == answers_of(rendered)["project_slug"], "the dashboard selects this job"
     assert job["metrics_path"] == "/metrics"
     assert job["static_configs"] == [{"targets": ["api:8000"]}]
     datasources = yaml.safe_load((rendered / "compose" / "grafana-datasources.yaml").read_text())
@@ -296,6 +297,19 @@ def test_prometheus_scrapes_the_service_and_grafana_reads_prometheus(rendered: P
     assert datasource["type"] == "prometheus"
     assert datasource["url"] == "http://prometheus:9090"
     assert datasource["isDefault"] is True
+
+
+def test_grafana_provisions_the_dashboard_k8s_ships(rendered: Path) -> None:
+    grafana = compose_of(rendered)["services"]["grafana"]
+    mounts = dict(mount.removesuffix(":ro").split(":") for mount in grafana["volumes"])
+    providers = yaml.safe_load((rendered / "compose" / "grafana-dashboards.yaml").read_text())
+    (provider,) = providers["providers"]
+    assert mounts["./compose/grafana-dashboards.yaml"].startswith(
+        "/etc/grafana/provisioning/dashboards/"
+    )
+    dashboard = mounts["./k8s/base/grafana-dashboard.json"]
+    assert dashboard.rsplit("/", 1)[0] == provider["options"]["path"]
+    assert provider["type"] == "file"
 
 
 # ---- the image, built and run (podman) ----
