@@ -11,6 +11,7 @@ users to (and check that a fresh render refuses to build without it).
 
 import base64
 import itertools
+import json
 import math
 import re
 import shutil
@@ -205,6 +206,16 @@ def pod_specs(objects: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 def containers(pod_spec: dict[str, Any]) -> list[dict[str, Any]]:
     return list(pod_spec.get("initContainers", [])) + list(pod_spec["containers"])
+
+
+def service_config(objects: list[dict[str, Any]]) -> dict[str, Any]:
+    """The ConfigMap of the service's settings (the other one holds the Grafana dashboard)."""
+    (config,) = [
+        obj
+        for obj in of_kind(objects, "ConfigMap")
+        if "grafana_dashboard" not in obj["metadata"].get("labels", {})
+    ]
+    return config
 
 
 def api_container(objects: list[dict[str, Any]]) -> dict[str, Any]:
@@ -484,7 +495,7 @@ def test_probes_use_the_health_endpoints_and_shutdown_outlasts_the_drain(
             "livenessProbe": ("/health/live", "http"),
             "readinessProbe": ("/health/ready", "http"),
         }
-        readiness_timeout = float(the(objects, "ConfigMap")["data"]["READINESS_TIMEOUT_SECONDS"])
+        readiness_timeout = float(service_config(objects)["data"]["READINESS_TIMEOUT_SECONDS"])
         assert container["readinessProbe"]["timeoutSeconds"] > readiness_timeout
         pod = the(objects, "Deployment")["spec"]["template"]["spec"]
         pre_stop = container["lifecycle"]["preStop"]["sleep"]["seconds"]
@@ -573,7 +584,7 @@ def test_database_connections_stay_within_the_servers_limit(
     guide = (rendered.fresh / "docs" / "deployment.md").read_text()
     for overlay in OVERLAYS:
         objects = rendered.overlay(overlay)
-        config = the(objects, "ConfigMap")["data"]
+        config = service_config(objects)["data"]
         pool, overflow = int(config["DB_POOL_SIZE"]), int(config["DB_MAX_OVERFLOW"])
         max_replicas = the(objects, "HorizontalPodAutoscaler")["spec"]["maxReplicas"]
         surge = surge_pods(scaled_workload(objects), max_replicas)
@@ -595,7 +606,7 @@ def test_sqlite_pods_migrate_their_own_database_file(
     for overlay in OVERLAYS:
         objects = manifests(combination).overlay(overlay)
         assert of_kind(objects, "Job") == []
-        assert "DB_POOL_SIZE" not in the(objects, "ConfigMap")["data"]
+        assert "DB_POOL_SIZE" not in service_config(objects)["data"]
         pod = the(objects, "Deployment")["spec"]["template"]["spec"]
         (migrate,) = pod["initContainers"]
         assert migrate["command"] == ["alembic", "upgrade", "head"]
@@ -815,6 +826,24 @@ def test_prometheus_and_alertmanager_select_the_monitoring_objects(
         for kind in ("Probe", "PrometheusRule", "AlertmanagerConfig"):
             for obj in of_kind(rendered.overlay(overlay), kind):
                 assert obj["metadata"]["labels"].get(key) == value, (overlay, kind)
+
+
+@pytest.mark.parametrize("combination", list(VALID))
+def test_the_dashboard_reaches_grafanas_sidecar(
+    manifests: Callable[[str], RenderedManifests], combination: str
+) -> None:
+    rendered = manifests(combination)
+    dashboard = (rendered.fresh / "k8s" / "base" / "grafana-dashboard.json").read_text()
+    assert json.loads(dashboard)["uid"] == rendered.slug
+    # kubectl apply copies the object into an annotation of at most 256 KiB.
+    assert len(dashboard.encode()) < 256 * 1024
+    for overlay in OVERLAYS:
+        # A stable name, no hash suffix: the sidecar updates one dashboard file in place.
+        config_map = named(
+            rendered.overlay(overlay), "ConfigMap", f"{rendered.slug}-grafana-dashboard"
+        )
+        assert config_map["metadata"]["labels"]["grafana_dashboard"] == "1"
+        assert config_map["data"] == {f"{rendered.slug}.json": dashboard}
 
 
 # ---- options ----
