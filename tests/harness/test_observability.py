@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -180,9 +181,10 @@ def query(client: httpx.Client, promql: str) -> list[dict[str, Any]]:
 
 def drive_traffic(client: httpx.Client) -> None:
     """A bounded mix (about 300 requests): creations, lists, reads, 404s, 422s, readiness checks."""
+    run = uuid.uuid4().hex[:8]  # names are unique, and the service is shared with other tests
     for round_number in range(30):
         created = client.post(
-            "/api/v1/items", json={"name": f"dashboard-{round_number}", "price_cents": 100}
+            "/api/v1/items", json={"name": f"dashboard-{run}-{round_number}", "price_cents": 100}
         )
         assert created.status_code == 201, created.text
         item = created.json()
@@ -242,6 +244,18 @@ def test_every_panel_and_recording_rule_has_data(
             if not empty or time.monotonic() > deadline:
                 break
             time.sleep(2)
+        statuses = {
+            sample["metric"]["status"]
+            for sample in query(client, f'sum by (status) (http_requests_total{{job="{slug}"}})')
+        }
+        unhealthy = [
+            f"- {rule['name']}: {rule.get('lastError')}"
+            for group in client.get("/api/v1/rules").json()["data"]["groups"]
+            for rule in group["rules"]
+            if rule["health"] != "ok"
+        ]
+    assert {"200", "201", "404", "422"} <= statuses, statuses
+    assert not unhealthy, "rules Prometheus failed to evaluate:\n" + "\n".join(unhealthy)
     assert not empty, (
         f"{len(empty)} of {len(checks)} queries returned no data from a Prometheus scraping the "
         f"service with traffic:\n" + "\n".join(f"- {name}: {expr}" for name, expr in empty)
