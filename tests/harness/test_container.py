@@ -289,6 +289,9 @@ def test_compose_database_for_the_option(rendered: Path) -> None:
 def test_prometheus_scrapes_the_service_and_grafana_reads_prometheus(rendered: Path) -> None:
     scrape = yaml.safe_load((rendered / "compose" / "prometheus.yaml").read_text())
     (job,) = scrape["scrape_configs"]
+    # Named as the ServiceMonitor's jobLabel names it in a cluster: the rules select job="<slug>".
+    recorded = yaml.safe_load((rendered / ".copier-answers.yml").read_text())
+    assert job["job_name"] == recorded["project_slug"]
     assert job["metrics_path"] == "/metrics"
     assert job["static_configs"] == [{"targets": ["api:8000"]}]
     datasources = yaml.safe_load((rendered / "compose" / "grafana-datasources.yaml").read_text())

@@ -2,6 +2,7 @@
 
 import json
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -12,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from .environment import free_port
+from .environment import free_port, unavailable
 from .matrix import REPO
 from .project import GeneratedProject, RunningService, serve
 
@@ -83,6 +84,19 @@ def test_own_tests_pass_with_the_coverage_gate(project: GeneratedProject) -> Non
     # pytest's summary counts ("2 failed", "1 error"), not words such as `--extra error-tracking`
     # in the command make echoes.
     assert not re.search(r"\b\d+ (failed|errors?)\b", output), output[-3000:]
+
+
+def test_alert_rules_pass_their_unit_tests(project: GeneratedProject) -> None:
+    # `make alerts`: promtool checks the PrometheusRules in k8s/ and runs tests/alerts/*.yaml.
+    if shutil.which("promtool") is None:
+        unavailable("promtool is not installed (Debian: apt-get install prometheus)")
+    output = project.run("make", "alerts", timeout=900).stdout
+    assert "SUCCESS" in output
+    assert "FAILED" not in output
+    tests = sorted(path.name for path in (project.path / "tests" / "alerts").glob("*.yaml"))
+    for name in tests:
+        assert f"Unit Testing:  {name}" in output
+    assert len(tests) >= 3
 
 
 def test_service_answers_for_real(service: RunningService) -> None:

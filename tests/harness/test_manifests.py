@@ -759,6 +759,17 @@ def test_prometheus_scrapes_metrics_through_the_service(
             service["metadata"]["labels"].items()
         )
         assert endpoint["port"] in {port["name"] for port in service["spec"]["ports"]}
+        # job="<slug>" on every series, which the rules select by; kube-prometheus-stack's label.
+        assert monitor["spec"]["jobLabel"] == "app.kubernetes.io/name"
+        assert service["metadata"]["labels"]["app.kubernetes.io/name"] == (
+            manifests(combination).slug
+        )
+        slug = manifests(combination).slug
+        for selected in [monitor, *of_kind(objects, "PrometheusRule")]:
+            assert selected["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+        rules = named(objects, "PrometheusRule", f"{slug}-api")
+        expressions = [rule["expr"] for group in rules["spec"]["groups"] for rule in group["rules"]]
+        assert all(slug in expr for expr in expressions)
 
 
 @pytest.mark.parametrize("combination", list(VALID))

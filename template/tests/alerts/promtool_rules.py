@@ -2,8 +2,8 @@
 
 Why: an alert that never fires, or fires on no data, is found by a test here, not in an outage.
 The rules live in PrometheusRule objects (k8s/base/*.yaml, k8s/components/*/*.yaml) that the
-Prometheus Operator loads; promtool reads plain rule files. This script writes every PrometheusRule's
-`spec` groups into one plain `rules.yaml` and hands it to promtool:
+Prometheus Operator loads; promtool reads plain rule files. This script writes the `spec` groups
+of every PrometheusRule into one plain `rules.yaml` and hands it to promtool:
 
     python tests/alerts/promtool_rules.py check      # `make alerts`: check rules + unit tests
     python tests/alerts/promtool_rules.py write OUT  # only write the rules file (for a Prometheus)
@@ -30,7 +30,7 @@ import yaml
 
 PROJECT = Path(__file__).resolve().parents[2]
 RULE_SOURCES = ("k8s/base/*.yaml", "k8s/components/*/*.yaml")
-ANALYSIS_TEMPLATE = PROJECT / "k8s" / "components" / "canary" / "analysis-template.yaml"
+ANALYSIS_TEMPLATE = Path("k8s/components/canary/analysis-template.yaml")  # within the project
 TESTS = Path(__file__).resolve().parent
 RULES_FILE = "rules.yaml"
 ANALYSIS_PREFIX = "analysis:"
@@ -74,8 +74,9 @@ def write_rules(out: Path, project: Path = PROJECT) -> None:
     out.write_text(dump({"groups": rule_groups(project)}))
 
 
-def analysis_queries(template: Path = ANALYSIS_TEMPLATE) -> dict[str, str]:
-    """The canary analysis' Prometheus query of each metric, by metric name."""
+def analysis_queries(project: Path = PROJECT) -> dict[str, str]:
+    """The canary analysis' Prometheus query of each metric, by metric name (none without it)."""
+    template = project / ANALYSIS_TEMPLATE
     if not template.exists():
         return {}
     spec = yaml.safe_load(template.read_text())["spec"]
@@ -103,9 +104,7 @@ def resolve_analysis(test_file: Path, queries: dict[str, str]) -> dict[str, Any]
                 continue
             metric = expr.removeprefix(ANALYSIS_PREFIX)
             if metric not in queries:
-                raise RuleError(
-                    f"{test_file.name}: no metric {metric!r} in {ANALYSIS_TEMPLATE.relative_to(PROJECT)}"
-                )
+                raise RuleError(f"{test_file.name}: no metric {metric!r} in {ANALYSIS_TEMPLATE}")
             expr_test["expr"] = ARGUMENT.sub(argument, queries[metric])
     return content
 
@@ -114,8 +113,8 @@ def promtool() -> str:
     found = shutil.which("promtool")
     if found is None:
         raise RuleError(
-            "promtool not found: it comes with Prometheus (Debian/Ubuntu: "
-            "`apt-get install prometheus`; or the release tarball at https://prometheus.io/download/)"
+            "promtool not found: it comes with Prometheus (Debian/Ubuntu: `apt-get install "
+            "prometheus`; or the release tarball at https://prometheus.io/download/)"
         )
     return found
 
@@ -126,7 +125,7 @@ def check(project: Path = PROJECT, tests: Path = TESTS) -> int:
     test_files = sorted(tests.glob("*.yaml"))
     if not test_files:
         raise RuleError(f"no unit tests in {tests}")
-    queries = analysis_queries(project / ANALYSIS_TEMPLATE.relative_to(PROJECT))
+    queries = analysis_queries(project)
     with tempfile.TemporaryDirectory() as scratch:
         work = Path(scratch)
         write_rules(work / RULES_FILE, project)
