@@ -937,10 +937,16 @@ def test_gitops_without_external_secrets_is_refused(combination: str, tmp_path: 
         ({"domain": "-api.example.com"}, "domain must be"),
         ({"repository_url": "ftp://example.com/acme/service.git"}, "repository_url must be"),
         ({"repository_url": "https://example.com/acme/my service.git"}, "repository_url must be"),
+        ({"slo_availability": 100}, "slo_availability must be a percentage from 90"),
+        ({"slo_availability": 89.9}, "slo_availability must be a percentage from 90"),
+        ({"slo_latency_ms": 150}, "slo_latency_ms must be one of the latency histogram's"),
+        ({"prometheus_selector_label": "release"}, "prometheus_selector_label must be"),
+        ({"prometheus_selector_label": "my release=x"}, "prometheus_selector_label must be"),
+        ({"prometheus_selector_label": "release=-x"}, "prometheus_selector_label must be"),
     ],
 )
 def test_invalid_kubernetes_answers_are_refused(
-    answer: dict[str, str], message: str, tmp_path: Path
+    answer: dict[str, Any], message: str, tmp_path: Path
 ) -> None:
     with pytest.raises(ValueError, match=message):
         render(tmp_path / "service", answer)
@@ -952,9 +958,40 @@ def test_invalid_kubernetes_answers_are_refused(
         {"container_registry": "registry.example.com:5000/platform/team"},
         {"domain": "orders.eu-west-1.example.co.uk"},
         {"repository_url": "git@github.com:acme/orders.git"},
+        {"slo_availability": 99.95, "slo_latency_ms": 1000},
+        {"prometheus_selector_label": "monitoring.example.com/prometheus=main"},
     ],
 )
-def test_valid_kubernetes_answers_are_accepted(answer: dict[str, str], tmp_path: Path) -> None:
+def test_valid_kubernetes_answers_are_accepted(answer: dict[str, Any], tmp_path: Path) -> None:
     render(tmp_path / "service", answer)
     recorded = yaml.safe_load((tmp_path / "service" / ".copier-answers.yml").read_text())
     assert answer.items() <= recorded.items()
+
+
+@pytest.mark.parametrize(
+    ("repository_url", "web_url"),
+    [
+        ("https://github.com/acme/orders.git", "https://github.com/acme/orders"),
+        ("git@github.com:acme/orders.git", "https://github.com/acme/orders"),
+        (
+            "ssh://git@gitlab.example.com:2222/team/orders.git",
+            "https://gitlab.example.com/team/orders",
+        ),
+    ],
+)
+def test_alerts_link_runbooks_in_the_repository(
+    repository_url: str, web_url: str, tmp_path: Path
+) -> None:
+    render(tmp_path / "service", {"repository_url": repository_url})
+    rules = yaml.safe_load((tmp_path / "service" / "k8s/base/prometheus-rules.yaml").read_text())
+    alerts = [
+        rule for group in rules["spec"]["groups"] for rule in group["rules"] if "alert" in rule
+    ]
+    assert len(alerts) == 12
+    for alert in alerts:
+        assert alert["labels"]["severity"] in {"page", "ticket"}
+        assert alert["annotations"]["summary"]
+        assert alert["annotations"]["description"]
+        assert alert["annotations"]["runbook_url"] == (
+            f"{web_url}/blob/main/docs/runbooks/{alert['alert']}.md"
+        )
