@@ -282,32 +282,46 @@ def frozen(answers: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
 
 
 @cache
-def rendered_paths(answers: tuple[tuple[str, Any], ...]) -> frozenset[str]:
-    """The files and directories copier renders from template/ for these answers, as copier names
-    them: the `.jinja` suffix dropped, then each part rendered, and a part that renders empty
-    (`{% if gitops %}argocd{% endif %}` without gitops) leaving the path out."""
+def rendered_files(answers: tuple[tuple[str, Any], ...]) -> dict[str, Path]:
+    """{rendered path: template file} of the files copier renders for these answers."""
     environment = jinja2.Environment(autoescape=False)  # noqa: S701
     context = {
         **dict(answers),
         "package_name": PACKAGE,
         "_copier_conf": {"answers_file": ".copier-answers.yml"},
     }
-    paths: set[str] = set()
+    files = {}
     for template in TEMPLATE.rglob("*"):
         if not template.is_file():
             continue
         relative = template.relative_to(TEMPLATE).as_posix().removesuffix(TEMPLATES_SUFFIX)
         parts = [environment.from_string(part).render(context) for part in relative.split("/")]
         if all(parts):
-            paths.update("/".join(parts[:end]) for end in range(1, len(parts) + 1))
+            files["/".join(parts)] = template
+    return files
+
+
+@cache
+def rendered_paths(answers: tuple[tuple[str, Any], ...]) -> frozenset[str]:
+    """The files and directories copier renders from template/ for these answers, as copier names
+    them: the `.jinja` suffix dropped, then each part rendered, and a part that renders empty
+    (`{% if gitops %}argocd{% endif %}` without gitops) leaving the path out."""
+    paths: set[str] = set()
+    for path in rendered_files(answers):
+        parts = path.split("/")
+        paths.update("/".join(parts[:end]) for end in range(1, len(parts) + 1))
     return frozenset(paths)
 
 
 def template_path(relative: str) -> Path | None:
-    """The template file or directory that renders to `relative` (possibly with .jinja)."""
+    """The template file that renders to `relative` for some accepted answers: the path itself,
+    with .jinja, or a conditional name (`{% if tracing %}test_tracing.py{% endif %}.jinja`)."""
     for candidate in (TEMPLATE / relative, TEMPLATE / f"{relative}.jinja"):
         if candidate.exists():
             return candidate
+    for answers in answer_combinations():
+        if (found := rendered_files(frozen(answers)).get(relative)) is not None:
+            return found
     return None
 
 

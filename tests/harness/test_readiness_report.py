@@ -12,14 +12,17 @@ from .conftest import OPTION_SETS, render
 from .matrix import REPO
 
 REPORT = Path("docs") / "production-readiness.md"
-# Besides the matrix: every delivery option on, so the items that depend on them are reported too.
+# Besides the matrix: every delivery and observability option on, so the items that depend on
+# them are reported too.
 REPORT_OPTION_SETS = {
     **OPTION_SETS,
-    "database=postgresql,gitops,canary,external_secrets": {
+    "database=postgresql,gitops,canary,external_secrets,tracing,error_tracking": {
         "database": "postgresql",
         "gitops": True,
         "canary": True,
         "external_secrets": True,
+        "tracing": True,
+        "error_tracking": True,
     },
 }
 MARKDOWN_LINK = re.compile(r"\]\(([^)]+)\)")
