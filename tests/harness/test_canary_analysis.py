@@ -10,12 +10,15 @@ promtool test (tests/alerts/canary-analysis.yaml, run by `make alerts`).
 import math
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from .argo_expr import UnsupportedExpression, evaluate, measurement_phase
+from .environment import unavailable
 from .k8s_tools import kustomize, load_objects
 from .template import render
 
@@ -127,3 +130,22 @@ def test_the_evaluator_follows_expr() -> None:
     assert evaluate("!(result[0] >= 1) and not isNaN(result[0]) or result[0] == 5", [5.0])
     with pytest.raises(UnsupportedExpression):
         evaluate("result[0] in [1, 2]", [1.0])
+
+
+def test_the_projects_promtool_tests_prove_the_queries_empty_on_no_data(tmp_path: Path) -> None:
+    """`make alerts` of a canary project: its canary-analysis.yaml runs the shipped queries."""
+    if shutil.which("promtool") is None:
+        unavailable("promtool is not installed (Debian: apt-get install prometheus)")
+    project = tmp_path / "service"
+    render(project, {"canary": True})
+    assert (project / "tests" / "alerts" / "canary-analysis.yaml").is_file()
+    checked = subprocess.run(
+        [sys.executable, "tests/alerts/promtool_rules.py", "check"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stdout[-3000:] + checked.stderr[-3000:]
+    assert "canary-analysis.yaml" in checked.stdout + checked.stderr
