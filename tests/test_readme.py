@@ -146,4 +146,5 @@ def test_the_two_commands_work_in_sequence(tmp_path: Path) -> None:
     collected = re.search(r"^(\d+) tests collected", second.stdout, flags=re.MULTILINE)
     assert collected, output
     assert int(collected.group(1)) > 300
-    assert re.search(r"^5 passed, \d+ deselected", second.stdout, flags=re.MULTILINE), output
+    # The one option set's readiness-report tests ran (returncode 0: none failed).
+    assert re.search(r"^[1-9]\d* passed, \d+ deselected", second.stdout, flags=re.MULTILINE), output
