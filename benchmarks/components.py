@@ -25,10 +25,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import shutil
 import statistics
-import subprocess
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -96,21 +94,10 @@ def install_variants(project: Path) -> None:
 
 def in_process_us(project: Path, variant: Variant, env: dict[str, str], logs: Path) -> float:
     """The app's CPU us per request called in-process (asgi_timing.py), pinned like the server."""
-    command = bench.pinned(
-        bench.SERVER_CPU, [str(project / ".venv" / "bin" / "python"), "asgi_timing.py", variant.app]
-    )
     with (logs / "in-process.stdout.log").open("wb") as stdout:
-        done = subprocess.run(
-            command,
-            cwd=project,
-            env={**os.environ, **env, **variant.env},
-            stdout=stdout,
-            stderr=subprocess.PIPE,
-            text=True,
-            timeout=300,
-            check=True,
+        return bench.asgi_timing_us(
+            project, variant.app, {**env, **variant.env}, stdout, timeout=300
         )
-    return float(done.stderr.strip().splitlines()[-1])
 
 
 def serve_and_load(

@@ -44,6 +44,7 @@ import urllib.request
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 REPO = Path(__file__).resolve().parent.parent
 ENDPOINT = "/health/live"
@@ -171,6 +172,24 @@ def pinned(cpu: str, command: Sequence[str]) -> list[str]:
     if shutil.which("taskset") and (os.cpu_count() or 1) >= 2:
         return ["taskset", "-c", cpu, *command]
     return list(command)
+
+
+def asgi_timing_us(
+    project: Path, app: str, env: dict[str, str], stdout: IO[bytes], *, timeout: float
+) -> float:
+    """The app's CPU us per request called in-process (asgi_timing.py), pinned like the server."""
+    python = str(project / ".venv" / "bin" / "python")
+    done = subprocess.run(
+        pinned(SERVER_CPU, [python, "asgi_timing.py", app]),
+        cwd=project,
+        env={**os.environ, **env},
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=timeout,
+        check=True,
+    )
+    return float(done.stderr.strip().splitlines()[-1])
 
 
 def free_port() -> int:

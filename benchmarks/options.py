@@ -121,21 +121,9 @@ def counts(url: str) -> dict[str, int]:
 def in_process_us(project: Path, env: dict[str, str], logs: Path) -> float:
     """benchmarks/asgi_timing.py in the project's venv, pinned like the servers."""
     shutil.copyfile(Path(__file__).with_name("asgi_timing.py"), project / "asgi_timing.py")
-    python = str(project / ".venv" / "bin" / "python")
-    package = bench.package_name(project)
-    command = bench.pinned(bench.SERVER_CPU, [python, "asgi_timing.py", f"{package}.main:app"])
+    app = f"{bench.package_name(project)}.main:app"
     with (logs / "in-process.stdout.log").open("ab") as stdout:
-        done = subprocess.run(
-            command,
-            cwd=project,
-            env={**os.environ, **env},
-            stdout=stdout,
-            stderr=subprocess.PIPE,
-            text=True,
-            timeout=600,
-            check=True,
-        )
-    return float(done.stderr.strip().splitlines()[-1])
+        return bench.asgi_timing_us(project, app, env, stdout, timeout=600)
 
 
 def variant_env(variant: Variant, urls: dict[str, str]) -> dict[str, str]:
