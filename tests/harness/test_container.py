@@ -67,20 +67,11 @@ def stages_of(project: Path) -> list[Stage]:
 
 
 def run_target_flags(project: Path) -> list[str]:
-    """The uvicorn options of the Makefile's `run` recipe, without its host and port."""
-    recipe = next(
-        line
-        for line in (project / "Makefile").read_text().splitlines()
-        if line.startswith("\t") and " python -m " in line
-    )
-    words = iter(shlex.split(recipe.split(" python -m ", 1)[1])[2:])  # after the package and app
-    flags = []
-    for word in words:
-        if word in ("--host", "--port"):
-            next(words)  # its value, one of the Makefile's variables
-        else:
-            flags.append(word)
-    return flags
+    """The uvicorn options of the Makefile's `run` recipe (its SERVE), without its host and port."""
+    lines = (project / "Makefile").read_text().splitlines()
+    assert "\t$(RUN) python $(SERVE) --host $(HOST) --port $(PORT)" in lines
+    serve = next(line for line in lines if line.startswith("SERVE := "))
+    return shlex.split(serve.split(":=", 1)[1])[3:]  # after `-m`, the package and the app
 
 
 def compose_of(project: Path) -> dict[str, Any]:
