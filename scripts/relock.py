@@ -6,6 +6,10 @@ Renders the template with its defaults, runs `uv lock` there (keeping the curren
 slug; every option's extra is always listed in pyproject.toml, so it fits every option set too.
 The harness proves both (`uv sync --locked` for each rendered option set).
 
+It also relocks template/tools/checkov/uv.lock, checkov's own environment in every service (it
+pins old versions of libraries the service's dev tools need newer); that project has no template
+variable, so it is locked where it is. The harness proves it current (`uv lock --check`).
+
 It then writes import_names.yml: the modules each locked package installs under a name that is not
 its own (pyyaml installs yaml), which the lock does not say, so copier.yml can refuse a package
 name that would shadow one. tests/cli/test_locked_names.py fails when it lags behind the lock.
@@ -28,6 +32,7 @@ import copier
 
 REPO = Path(__file__).resolve().parent.parent
 LOCK_TEMPLATE = REPO / "template" / "uv.lock.jinja"
+CHECKOV_PROJECT = REPO / "template" / "tools" / "checkov"
 IMPORT_NAMES = REPO / "import_names.yml"
 DEFAULT_SLUG = "my-service"
 # Each locked package alone (--no-deps, so the markers that keep colorama off Linux do not apply),
@@ -56,6 +61,8 @@ def main() -> None:
         sys.exit("unexpected lock content: the project's name must appear exactly once")
     LOCK_TEMPLATE.write_text(lock.replace(own_name, '\nname = "{{ project_slug }}"\n'))
     print(f"wrote {LOCK_TEMPLATE.relative_to(REPO)}")
+    subprocess.run([*command, "--project", str(CHECKOV_PROJECT)], check=True)
+    print(f"wrote {(CHECKOV_PROJECT / 'uv.lock').relative_to(REPO)}")
     write_import_names(locked_packages(LOCK_TEMPLATE.read_text()))
     print(f"wrote {IMPORT_NAMES.relative_to(REPO)}")
 
