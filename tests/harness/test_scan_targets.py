@@ -60,6 +60,12 @@ def succeeded(result: subprocess.CompletedProcess[str]) -> str:
     return result.stdout
 
 
+def verdict(result: subprocess.CompletedProcess[str], gate: str) -> str:
+    """The gate's own last line (make adds its `make: ***` line after a failure)."""
+    lines = (result.stdout + result.stderr).splitlines()
+    return next(line for line in reversed(lines) if line.startswith((f"{gate}:", f"{gate} FAILED")))
+
+
 def copy_of(project: GeneratedProject, destination: Path) -> Path:
     """The project's files without its environments and outputs, to seed a finding in."""
     skipped = shutil.ignore_patterns(".venv", "build", "*_cache", "__pycache__")
@@ -108,18 +114,17 @@ def test_audit_audits_every_locked_package_or_fails_loudly(project: GeneratedPro
     # The whole lock is audited: every extra, the dev tools, other platforms' wheels.
     assert requirement_pins(exported) == locked
     assert len(locked) > 100
-    verdict = (result.stdout + result.stderr).strip().splitlines()[-1]
+    line = verdict(result, "audit")
+    count = len(locked)
     if result.returncode == 0:
-        count = len(locked)
         assert (
-            verdict
-            == f"audit: {count} of {count} locked packages audited, no known vulnerabilities"
+            line == f"audit: {count} of {count} locked packages audited, no known vulnerabilities"
         )
         return
-    assert verdict.startswith("audit FAILED: "), verdict
-    assert "known vulnerabilities" not in verdict, f"the lock needs upgrading: {verdict}"
+    assert line.startswith("audit FAILED: "), line
+    assert "known vulnerabilities" not in line, f"the lock needs upgrading: {line}"
     assert SERVICE_UNREACHABLE.search(result.stderr), result.stderr[-3000:]
-    assert f"none of the {len(locked)} locked packages is known to be audited" in verdict
+    assert f"none of the {len(locked)} locked packages is known to be audited" in line
     pytest.skip(
         "pip-audit's vulnerability service (pypi.org's JSON API) does not answer from here: "
         f"`make audit` failed loudly, as it must, and exported all {len(locked)} locked packages; "
@@ -222,9 +227,9 @@ def test_audit_refuses_to_pass_when_nothing_could_be_audited(
         check=False,
     )
     assert result.returncode != 0
-    verdict = result.stderr.strip().splitlines()[-1]
+    line = verdict(result, "audit")
     count = len(locked_packages(project))
-    assert verdict.startswith(f"audit FAILED: none of the {count} locked packages"), verdict
+    assert line.startswith(f"audit FAILED: none of the {count} locked packages"), line
     assert "No known vulnerabilities found" not in result.stdout + result.stderr
 
 
@@ -279,7 +284,7 @@ def test_manifests_fails_on_a_misspelt_field_and_a_pod_without_limits(
     result = make(project, "manifests", cwd=copy, **in_shared_environment(project))
     assert result.returncode != 0
     assert re.search(
-        r"^overlays/dev: Deployment seeded: spec: .*'replicaz'", result.stderr, re.M
+        r"^overlays/dev: Deployment \S*seeded: spec: .*'replicaz'", result.stderr, re.M
     ), result.stderr
     # checkov: no CPU or memory limit on the seeded pod (CKV_K8S_11, CKV_K8S_13), dev only.
     for check in ("CKV_K8S_11", "CKV_K8S_13"):
@@ -287,7 +292,7 @@ def test_manifests_fails_on_a_misspelt_field_and_a_pod_without_limits(
             result.stderr
         )
     assert re.search(r"^manifests: overlays/production: .* 0 failed$", result.stdout, re.M)
-    assert result.stderr.strip().splitlines()[-1].startswith("manifests FAILED: ")
+    assert verdict(result, "manifests").startswith("manifests FAILED: ")
 
 
 @on_the_default_set
