@@ -1,12 +1,85 @@
 """Fixtures shared by the whole suite."""
 
 import importlib.util
+import inspect
+import os
 import sys
 from pathlib import Path
 
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# Workers `-n auto` starts at most: each one renders, installs and serves whole option sets, so
+# past a few the suite waits on its longest option set, not on CPUs.
+MAX_AUTO_WORKERS = 4
+
+
+# ---- running in parallel (pytest-xdist) ----
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """`python -m pytest` runs on `-n auto --dist loadgroup` unless the command line says otherwise.
+
+    Set here rather than in pyproject's addopts, where `-n` would make `-p no:xdist` an error.
+    An explicit `-n N` keeps its N (and `-n 0` runs in this one process); an explicit `--dist`
+    keeps its mode. --collect-only and --pdb are left to pytest-xdist, which runs them here.
+    """
+    # In a worker (it has workerinput) the controller has decided: a worker must not start more.
+    if not config.pluginmanager.hasplugin("xdist") or hasattr(config, "workerinput"):
+        return
+    if config.option.numprocesses is None:
+        config.option.numprocesses = "auto"
+    if config.option.dist == "no" and config.option.numprocesses != 0:
+        config.option.dist = "loadgroup"
+
+
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist, which -p no:xdist leaves out
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """One worker per CPU this process may use, at most MAX_AUTO_WORKERS."""
+    return max(1, min(len(os.sched_getaffinity(0)), MAX_AUTO_WORKERS))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Put the tests that share an expensive fixture in one xdist group, run by one worker.
+
+    A session- or module-scoped fixture lives once per worker process, so tests spread over two
+    workers would render and install an option set twice. Two kinds are grouped, by what they
+    are, not by file, so a new test file is grouped as soon as it uses them:
+    - a parametrized session/module fixture (`rendered`, `project`, `readme_project`...): by its
+      parameter, the option set's id, so every test of one set, in any file, shares a worker;
+    - a non-parametrized one defined in the test's own module (test_container's podman image,
+      test_manifests' renders): by that module.
+    Everything else (the CLI tests, function-scoped fixtures) is free to go to any worker.
+    """
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    for item in items:
+        group = xdist_group(item)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
+def xdist_group(item: pytest.Item) -> str | None:
+    fixtureinfo = getattr(item, "_fixtureinfo", None)
+    if fixtureinfo is None:
+        return None
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    module_group = None
+    for name in item.fixturenames:
+        definitions = fixtureinfo.name2fixturedefs.get(name)
+        if not definitions or definitions[-1].scope not in ("session", "package", "module"):
+            continue
+        if name in params:
+            # The value (an option set's id) names the set in every file; other values by their
+            # index, as a repr may differ between the workers, whose collections must agree.
+            value = params[name]
+            index = item.callspec.indices[name]  # type: ignore[attr-defined]
+            return f"param:{value}" if isinstance(value, str) else f"param:{name}[{index}]"
+        function = definitions[-1].func
+        if module_group is None and Path(inspect.getfile(function)) == Path(str(item.path)):
+            module_group = f"module:{item.nodeid.split('::', 1)[0]}"
+    return module_group
 
 
 def _files(root: Path) -> dict[str, bytes]:

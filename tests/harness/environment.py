@@ -5,6 +5,7 @@ PRODREADY_REQUIRE_SERVICES=1 (CI sets it), where a skip would hide a gap and fai
 """
 
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -57,11 +58,42 @@ def tool_env(python: Path) -> dict[str, str]:
     return env
 
 
+# Ports free_port hands out: below Linux's default ephemeral range (32768-60999), where bind(0)
+# picks and where every outgoing connection takes its source port, so a port picked here cannot
+# become a connection's source port before its server binds it. Each pytest-xdist worker has a
+# slice of its own (gw0 and a run without workers 20000-20999, gw1 21000-21999...), so two workers
+# never pick the same port; 8000, the README test's fixed port, is in none of them.
+PORT_BASE = 20000
+PORT_SLICE = 1000
+MAX_SLICES = 12  # up to 31999
+_cursor: list[int] = []  # the next offset into this process's slice
+
+
+def _port_slice() -> range:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    start = PORT_BASE + int(worker.removeprefix("gw")) % MAX_SLICES * PORT_SLICE
+    return range(start, start + PORT_SLICE)
+
+
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
+    """A loopback port nothing listens on, for the server a test starts next.
+
+    The slice's ports are handed out in turn, from a random start (another session on this
+    machine, with the same slices, most likely starts elsewhere), skipping any that is taken.
+    """
+    ports = _port_slice()
+    if not _cursor:
+        _cursor.append(random.randrange(len(ports)))  # noqa: S311 (not a secret)
+    for _ in range(len(ports)):
+        port = ports[_cursor[0] % len(ports)]
+        _cursor[0] += 1
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
         return port
+    raise AssertionError(f"no free port on 127.0.0.1 in {ports.start}-{ports.stop - 1}")
 
 
 @contextmanager

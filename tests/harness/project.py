@@ -39,12 +39,15 @@ class GeneratedProject:
             env["TEST_DATABASE_URL"] = self.test_database_url
         return env
 
-    def run(self, *command: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-        """Run a command in the project; fail the test with its output if it fails."""
+    def run(
+        self, *command: str, timeout: float = 600, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """Run a command in the project (`env`: variables to add or override); fail the test with
+        its output if it fails."""
         result = subprocess.run(
             command,
             cwd=self.path,
-            env=self.service_env(),
+            env={**self.service_env(), **(env or {})},
             capture_output=True,
             text=True,
             timeout=timeout,
