@@ -358,7 +358,7 @@ def test_verifier_lookup_finds_what_exists(verifier: str) -> None:
 @pytest.mark.parametrize(
     ("verifier", "reason"),
     [
-        ("make deploy", "no such target in template/Makefile.jinja"),
+        ("make teleport", "no such target in template/Makefile.jinja"),
         ("template:tests/test_health.py::test_nothing", "defines no function test_nothing"),
         ("template:tests/test_absent.py::test_x", "template:tests/test_absent.py does not exist"),
         ("tests/test_repository.py::test_nothing", "defines no function test_nothing"),
