@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -236,6 +237,9 @@ class Podman:
         if os.path.ismount(overlay_home):
             subprocess.run(["umount", overlay_home], check=True)
 
+    def remove_state(self) -> None:
+        shutil.rmtree(self.state, ignore_errors=True)
+
     def image_exists(self, image: str) -> bool:
         result = self.run("image", "exists", image, check=False)
         if result.returncode not in (0, 1):  # 1: no such image; anything else: podman failed
@@ -274,9 +278,15 @@ def require_podman() -> None:
         unavailable("building the base image needs root (debootstrap, rootful podman)")
 
 
-def session_podman(state: Path) -> Podman:
-    """A fresh store for one test session that also sees the cached base image, read-only."""
-    return Podman(root=state / "storage", state=state, additional_image_store=_base_store().root)
+def session_podman(storage: Path) -> Podman:
+    """A fresh store for one test session that also sees the cached base image, read-only.
+
+    Its run-time state goes to a short directory of /tmp: podman refuses a run root longer than
+    50 characters, and pytest's temporary paths (under xdist, /tmp/pytest-of-root/.../popen-gw0/)
+    are longer. `remove_state` deletes it.
+    """
+    state = Path(tempfile.mkdtemp(prefix="podman-", dir="/tmp"))
+    return Podman(root=storage, state=state, additional_image_store=_base_store().root)
 
 
 def ensure_base_image(podman: Podman) -> float:
