@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .observability.access_log import log_request
 from .observability.metrics import IN_PROGRESS, UNMATCHED_ROUTE, record_request
-from .problems import MEDIA_TYPE, problem_body
+from .problems import send_problem
 from .request_id import request_id_from
 from .security_headers import security_headers_for
 
@@ -74,7 +74,12 @@ class RequestPipelineMiddleware:
                 report(error)
             if response_started:
                 raise  # Too late for an error document; the server closes the connection.
-            await _send_internal_error(send_with_headers, request_id, scope["path"])
+            await send_problem(
+                send_with_headers,
+                scope,
+                500,
+                detail="An unexpected error occurred; quote the request id when reporting it.",
+            )
         finally:
             IN_PROGRESS.dec()
             duration = time.perf_counter() - start
@@ -124,23 +129,3 @@ def _templates_by_endpoint(routes: Any) -> dict[Any, str]:
         if endpoint is not None:
             templates.setdefault(endpoint, path_format)
     return templates
-
-
-async def _send_internal_error(send: Send, request_id: str, path: str) -> None:
-    body = problem_body(
-        500,
-        request_id=request_id,
-        instance=path,
-        detail="An unexpected error occurred; quote the request id when reporting it.",
-    )
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 500,
-            "headers": [
-                (b"content-type", MEDIA_TYPE.encode()),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})

@@ -6,7 +6,7 @@ never a stack trace. Domain code raises `ProblemError` subclasses; it never buil
 """
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.routing import Match
+from starlette.types import Scope, Send
 
 MEDIA_TYPE = "application/problem+json"
 
@@ -76,6 +77,35 @@ def problem_body(
     if errors is not None:
         problem["errors"] = errors
     return json.dumps(problem, separators=(",", ":")).encode()
+
+
+async def send_problem(
+    send: Send,
+    scope: Scope,
+    status: int,
+    *,
+    detail: str | None = None,
+    headers: Iterable[tuple[bytes, bytes]] = (),
+) -> None:
+    """Answer with a problem document from pure ASGI code (middleware), before any route runs."""
+    body = problem_body(
+        status,
+        request_id=scope.get("state", {}).get("request_id"),
+        instance=scope["path"],
+        detail=detail,
+    )
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", MEDIA_TYPE.encode()),
+                (b"content-length", str(len(body)).encode()),
+                *headers,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 def problem_response(
