@@ -237,8 +237,10 @@ def why_missing(verifier: str) -> str | None:
     return None
 
 
-def answer_combinations() -> list[dict[str, Any]]:
-    """Every combination of copier.yml's choice and yes/no questions its validators accept."""
+@cache
+def answer_combinations() -> tuple[dict[str, Any], ...]:
+    """Every combination of copier.yml's choice and yes/no questions its validators accept
+    (computed once: each is checked against every validator, and every evidence path asks)."""
     questions = copier_questions()
     axes: dict[str, list[Any]] = {}
     for name, spec in questions.items():
@@ -259,7 +261,7 @@ def answer_combinations() -> list[dict[str, Any]]:
         ]
         if not any(refusals):
             combinations.append(answers)
-    return combinations
+    return tuple(combinations)
 
 
 @cache
@@ -282,22 +284,35 @@ def frozen(answers: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
 
 
 @cache
+def template_files() -> list[tuple[Path, list[jinja2.Template | str]]]:
+    """Each template file with its path's parts, the templated ones compiled once for every
+    answer combination that renders them."""
+    environment = jinja2.Environment(autoescape=False)  # noqa: S701
+    files = []
+    for template in sorted(TEMPLATE.rglob("*")):
+        if not template.is_file():
+            continue
+        relative = template.relative_to(TEMPLATE).as_posix().removesuffix(TEMPLATES_SUFFIX)
+        parts: list[jinja2.Template | str] = [
+            environment.from_string(part) if "{" in part else part for part in relative.split("/")
+        ]
+        files.append((template, parts))
+    return files
+
+
+@cache
 def rendered_files(answers: tuple[tuple[str, Any], ...]) -> dict[str, Path]:
     """{rendered path: template file} of the files copier renders for these answers."""
-    environment = jinja2.Environment(autoescape=False)  # noqa: S701
     context = {
         **dict(answers),
         "package_name": PACKAGE,
         "_copier_conf": {"answers_file": ".copier-answers.yml"},
     }
     files = {}
-    for template in TEMPLATE.rglob("*"):
-        if not template.is_file():
-            continue
-        relative = template.relative_to(TEMPLATE).as_posix().removesuffix(TEMPLATES_SUFFIX)
-        parts = [environment.from_string(part).render(context) for part in relative.split("/")]
-        if all(parts):
-            files["/".join(parts)] = template
+    for template, parts in template_files():
+        names = [part if isinstance(part, str) else part.render(context) for part in parts]
+        if all(names):
+            files["/".join(names)] = template
     return files
 
 

@@ -7,11 +7,14 @@ from pathlib import Path
 import pytest
 
 from .environment import find_python, free_port, fresh_postgres_database, tool_env, unavailable
-from .matrix import option_sets
+from .matrix import default_answers, option_sets
 from .project import GeneratedProject, RunningService, serve
 from .template import render
 
 OPTION_SETS = option_sets()
+DEFAULT_SET = next(name for name, answers in OPTION_SETS.items() if answers == default_answers())
+# For what no option changes: `project` (and `service`) of the default option set alone.
+on_the_default_set = pytest.mark.parametrize("project", [DEFAULT_SET], indirect=True)
 
 
 @pytest.fixture(scope="session", params=list(OPTION_SETS), ids=list(OPTION_SETS))

@@ -81,7 +81,7 @@ class DockerfileCheckovReport:
 
 def run_checkov_on_dockerfile(dockerfile: Path) -> DockerfileCheckovReport:
     """checkov's Dockerfile checks, from k8s_tools' cached venv."""
-    report = checkov_json(dockerfile, "dockerfile")
+    report = checkov_json([dockerfile], "dockerfile")
     summary, results = report["summary"], report["results"]
     return DockerfileCheckovReport(
         passed=summary["passed"],

@@ -60,7 +60,7 @@ def analysis_metrics(objects: list[dict[str, Any]]) -> dict[str, dict[str, Any]]
     return metrics
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def metrics(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
     return analysis_metrics(production(tmp_path_factory.mktemp("canary")))
 

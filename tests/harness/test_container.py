@@ -320,7 +320,7 @@ class BuiltImage:
     build_seconds: float
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def built_image(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BuiltImage]:
     """The default option set's image, built by podman in a store of this session's own.
 

@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from . import promtool_memo
+from .conftest import on_the_default_set
 from .environment import free_port, unavailable
 from .matrix import REPO
 from .project import GeneratedProject, RunningService, serve
@@ -67,6 +68,9 @@ def test_formatter_changes_nothing(project: GeneratedProject) -> None:
     assert changed == []
 
 
+# The hooks (.pre-commit-config.yaml, the same for every option set) run the commands that
+# `make lint sast secrets-scan image-lint` run on every set: here, that they are wired right.
+@on_the_default_set
 def test_pre_commit_hooks_pass(project: GeneratedProject) -> None:
     # As a user's first commit would run them: in a git repository holding every file.
     project.run("git", "init", "--quiet")

@@ -26,6 +26,7 @@ import yaml
 
 from .k8s_tools import (
     MINIMUM_KUBERNETES,
+    CheckovReport,
     KustomizeError,
     kubernetes_validate,
     kustomize,
@@ -331,17 +332,29 @@ def test_strict_validation_rejects_an_unknown_field() -> None:
         validator.validate(config_map, MINIMUM_KUBERNETES, strict=True)
 
 
+@pytest.fixture(scope="session")
+def production_checkov_reports(
+    manifests: Callable[[str], RenderedManifests], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, CheckovReport]:
+    """checkov on every valid combination's production overlay, in one run, by combination."""
+    directory = tmp_path_factory.mktemp("checkov")
+    files = {}
+    for index, combination in enumerate(VALID):
+        files[combination] = directory / f"production-{index}.yaml"
+        files[combination].write_text(manifests(combination).built("overlays/production"))
+    reports = run_checkov(list(files.values()))
+    return {combination: reports[path] for combination, path in files.items()}
+
+
 @pytest.mark.parametrize("combination", list(VALID))
 def test_checkov_finds_nothing_in_the_production_overlay(
     manifests: Callable[[str], RenderedManifests],
+    production_checkov_reports: dict[str, CheckovReport],
     combination: str,
-    tmp_path: Path,
     record_property: Callable[[str, object], None],
 ) -> None:
     rendered = manifests(combination)
-    manifest = tmp_path / "production.yaml"
-    manifest.write_text(rendered.built("overlays/production"))
-    report = run_checkov(manifest)
+    report = production_checkov_reports[combination]
     record_property("checkov_passed", report.passed)
     print(f"checkov {combination}: {report.passed} passed, {report.skipped} skipped")
     assert report.failures == []

@@ -51,7 +51,7 @@ CITED_PATH = re.compile(r"^(?:k8s|src|docs|tests|migrations|compose)/[\w./-]*$")
 _GIVEN: dict[Path, dict[str, Any]] = {}
 
 
-@pytest.fixture(scope="module", params=list(DOCS_OPTION_SETS), ids=list(DOCS_OPTION_SETS))
+@pytest.fixture(scope="session", params=list(DOCS_OPTION_SETS), ids=list(DOCS_OPTION_SETS))
 def rendered(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
     destination = tmp_path_factory.mktemp("docs") / "service"
     render(destination, DOCS_OPTION_SETS[request.param])

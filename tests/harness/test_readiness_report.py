@@ -61,7 +61,7 @@ def make_targets(project: Path) -> set[str]:
     return set(re.findall(r"^([a-z][a-z-]*):", makefile, flags=re.MULTILINE))
 
 
-@pytest.fixture(scope="module", params=list(REPORT_OPTION_SETS), ids=list(REPORT_OPTION_SETS))
+@pytest.fixture(scope="session", params=list(REPORT_OPTION_SETS), ids=list(REPORT_OPTION_SETS))
 def rendered(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
     destination = tmp_path_factory.mktemp("report") / "service"
     render(destination, REPORT_OPTION_SETS[request.param])

@@ -180,7 +180,7 @@ def interpreter_env(answers: dict[str, Any]) -> dict[str, str]:
     return tool_env(python)
 
 
-@pytest.fixture(scope="module", params=list(README_SETS), ids=list(README_SETS))
+@pytest.fixture(scope="session", params=list(README_SETS), ids=list(README_SETS))
 def readme_project(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ReadmeProject]:

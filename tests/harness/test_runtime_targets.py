@@ -17,16 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import OPTION_SETS
+from .conftest import on_the_default_set
 from .environment import free_port
-from .matrix import default_answers
 from .project import GeneratedProject, RunningService
 
 pytestmark = pytest.mark.slow
 
-DEFAULT_SET = next(name for name, answers in OPTION_SETS.items() if answers == default_answers())
-# The failing cases, on the default option set only: `project` and `service` as for every set.
-on_the_default_set = pytest.mark.parametrize("project", [DEFAULT_SET], indirect=True)
 # Short and light: enough requests for a p95 on a CI machine with 2 cores, in seconds.
 SHORT_LOAD = ("LOAD_DURATION=6s", "LOAD_USERS=4", "LOAD_SPAWN_RATE=4")
 

@@ -18,9 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import OPTION_SETS
+from .conftest import on_the_default_set
 from .k8s_tools import CHECKOV_VERSION
-from .matrix import default_answers
 from .project import GeneratedProject
 
 pytestmark = pytest.mark.slow
@@ -32,9 +31,6 @@ SERVICE_UNREACHABLE = re.compile(
     r"could not be audited|ConnectionError|Max retries exceeded|NameResolutionError|ProxyError"
 )
 HADOLINT_FINDING = re.compile(r"\b(DL|SC)\d{4}\b")
-# The gates do not depend on the options: the default set alone shows each one failing.
-DEFAULT_SET = next(name for name, answers in OPTION_SETS.items() if answers == default_answers())
-on_the_default_set = pytest.mark.parametrize("project", [DEFAULT_SET], indirect=True)
 
 
 def make(
