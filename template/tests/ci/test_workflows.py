@@ -10,6 +10,7 @@ the code owners for every file; each job is least-privilege, bounded and keeps n
 
 import re
 import subprocess
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -175,6 +176,14 @@ def test_release_please_tags_versions_and_keeps_the_changelog() -> None:
     assert package["release-type"] == "python"
     assert package["changelog-path"] == "CHANGELOG.md"
     assert "." in yaml.safe_load((ROOT / ".release-please-manifest.json").read_text())
+    # Its extra file: uv.lock's entry of this project, whose version release-please bumps too.
+    (extra,) = package["extra-files"]
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert extra["jsonpath"] == f"$.package[?(@.name.value=='{project['name']}')].version"
+    locked = tomllib.loads((ROOT / extra["path"]).read_text())["package"]
+    assert [entry["version"] for entry in locked if entry["name"] == project["name"]] == [
+        project["version"]
+    ]
 
 
 def test_every_release_deploys_its_digest_to_staging() -> None:
