@@ -73,6 +73,16 @@ def test_actionlint_does_fail_on_a_broken_workflow(linted: Path, tmp_path: Path)
     assert run([str(BIN / "actionlint"), "-no-color"], broken).returncode != 0
 
 
+def test_actionlint_checks_the_run_scripts_with_shellcheck(linted: Path, tmp_path: Path) -> None:
+    broken = tmp_path / "service"
+    shutil.copytree(linted, broken)
+    path = broken / ".github/workflows/ci.yml"
+    path.write_text(path.read_text().replace("- run: make lint", "- run: make lint $TARGETS", 1))
+    result = run([str(BIN / "actionlint"), "-no-color"], broken)
+    assert result.returncode != 0
+    assert "SC2086" in result.stdout  # an unquoted expansion: shellcheck ran on the script
+
+
 def test_zizmor_offline_finds_nothing(linted: Path) -> None:
     result = run([str(BIN / "zizmor"), "--offline", "--no-progress", ".github"], linted)
     assert result.returncode == 0, result.stdout + result.stderr
