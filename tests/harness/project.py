@@ -39,12 +39,12 @@ class GeneratedProject:
             env["TEST_DATABASE_URL"] = self.test_database_url
         return env
 
-    def run(
+    def attempt(
         self, *command: str, timeout: float = 600, env: dict[str, str] | None = None
     ) -> subprocess.CompletedProcess[str]:
-        """Run a command in the project (`env`: variables to add or override); fail the test with
-        its output if it fails."""
-        result = subprocess.run(
+        """Run a command in the project (`env`: variables to add or override), whatever its exit
+        status: for the tests of what fails."""
+        return subprocess.run(
             command,
             cwd=self.path,
             env={**self.service_env(), **(env or {})},
@@ -53,6 +53,12 @@ class GeneratedProject:
             timeout=timeout,
             check=False,
         )
+
+    def run(
+        self, *command: str, timeout: float = 600, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """`attempt`, failing the test with the command's output if it fails."""
+        result = self.attempt(*command, timeout=timeout, env=env)
         if result.returncode != 0:
             raise AssertionError(
                 f"`{' '.join(command)}` exited {result.returncode} in {self.path}\n"

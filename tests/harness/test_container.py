@@ -330,7 +330,7 @@ def built_image(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BuiltImage
     above check for every set; `make install` proves their locked installs for every set.
     """
     require_podman()
-    podman = session_podman(tmp_path_factory.mktemp("podman") / "storage")
+    podman = session_podman(tmp_path_factory.mktemp("podman-storage"))
     tag = f"localhost/prodready-test-{uuid.uuid4().hex[:12]}:test"
     try:
         base_seconds = ensure_base_image(podman)

@@ -4,7 +4,6 @@ import json
 import re
 import shutil
 import signal
-import subprocess
 import uuid
 from pathlib import Path
 from typing import Any
@@ -256,14 +255,8 @@ def test_every_line_of_a_run_is_json_with_a_logger(
 def test_an_import_error_is_said_in_json_too(project: GeneratedProject, tmp_path: Path) -> None:
     # The server's lines before the app is imported: log-config.json makes them JSON as well.
     uvicorn = str(project.path / ".venv" / "bin" / "uvicorn")
-    result = subprocess.run(
-        [uvicorn, "no_such_module:app", "--log-config", "log-config.json"],
-        cwd=project.path,
-        env=project.service_env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    result = project.attempt(
+        uvicorn, "no_such_module:app", "--log-config", "log-config.json", timeout=60
     )
     assert result.returncode != 0
     (line,) = [json.loads(text) for text in (result.stdout + result.stderr).splitlines()]
@@ -272,14 +265,8 @@ def test_an_import_error_is_said_in_json_too(project: GeneratedProject, tmp_path
 
 
 def test_an_invalid_setting_is_said_in_json(project: GeneratedProject) -> None:
-    result = subprocess.run(
-        ["make", "--silent", "run", "PORT=1"],
-        cwd=project.path,
-        env={**project.service_env(), "LOG_LEVEL": "LOUD"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    result = project.attempt(
+        "make", "--silent", "run", "PORT=1", timeout=60, env={"LOG_LEVEL": "LOUD"}
     )
     assert result.returncode != 0
     output = [text for text in result.stdout.splitlines() if text.strip()]

@@ -32,15 +32,7 @@ def make(
 ) -> tuple[subprocess.CompletedProcess[str], float]:
     """`make --silent ...` in the project, failing or not; with how long it took."""
     started = time.monotonic()
-    result = subprocess.run(
-        ["make", "--silent", *arguments],
-        cwd=project.path,
-        env=project.service_env(),
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    result = project.attempt("make", "--silent", *arguments)
     return result, time.monotonic() - started
 
 

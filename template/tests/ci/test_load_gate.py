@@ -42,21 +42,22 @@ def test_passes_within_the_slo_and_the_error_budget(
     assert output.startswith("load: passed: 1000 requests, 1 failed")
 
 
-def test_fails_when_p95_is_above_the_slo(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(
+    ("failures", "p95", "said"),
+    [
+        (0, "210", "p95 210 ms is above the SLO of 200 ms"),
+        (2, "20", "error rate 0.200% is above 0.100%"),
+        (2, "210", "p95 210 ms is above the SLO of 200 ms; error rate 0.200% is above 0.100%"),
+    ],
+    ids=["slow", "errors", "both"],
+)
+def test_fails_above_the_slo_or_the_error_budget(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], failures: int, p95: str, said: str
 ) -> None:
-    code, output = gate(stats_csv(tmp_path, requests=1000, failures=0, p95="210"), capsys)
+    code, output = gate(stats_csv(tmp_path, requests=1000, failures=failures, p95=p95), capsys)
     assert code == 1
-    assert "p95 210 ms is above the SLO of 200 ms" in output
+    assert output.startswith(f"load: FAILED: {said} (1000 requests, {failures} failed")
     assert len(output.splitlines()) == 1
-
-
-def test_fails_when_errors_are_above_the_budget(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    code, output = gate(stats_csv(tmp_path, requests=1000, failures=2, p95="20"), capsys)
-    assert code == 1
-    assert "error rate 0.200% is above 0.100%" in output
 
 
 @pytest.mark.parametrize("p95", ["N/A", "0"])
