@@ -1,9 +1,10 @@
 """`make smoke`, `make load` and `make contract` against the service as each option set serves it.
 
-On every set: smoke and a short load pass against the service (`make contract` runs in
-test_generated_project.py). Their failing cases depend on no option, so they run on the default
-set only: a closed port, a server without the security headers, a remote load target, an SLO
-the real service cannot meet, and a seeded server error for the contract.
+On every set: smoke passes against the service; `make contract` runs in test_generated_project.py
+and `make load` in test_workflow_steps.py, as ci.yml's load job runs it. The load passing here and
+the failing cases depend on no option, so they run on the default set only: a closed port, a
+server without the security headers, a remote load target, an SLO the real service cannot meet,
+and a seeded server error for the contract.
 """
 
 import csv
@@ -55,6 +56,8 @@ def test_smoke_passes_against_the_service(
     assert "security headers, request id, ready, items list" in result.stdout
 
 
+# On the default set: on every set, test_workflow_steps.py runs `make load` as ci.yml's job does.
+@on_the_default_set
 def test_load_passes_the_gate_against_the_service(
     project: GeneratedProject, service: RunningService, tmp_path: Path
 ) -> None:

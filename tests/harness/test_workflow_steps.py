@@ -19,15 +19,12 @@ from typing import Any
 import pytest
 import yaml
 
-from .conftest import OPTION_SETS
+from .conftest import on_the_default_set
 from .environment import free_port
-from .matrix import default_answers
 from .project import GeneratedProject
 
 pytestmark = pytest.mark.slow
 
-DEFAULT_SET = next(name for name, answers in OPTION_SETS.items() if answers == default_answers())
-on_the_default_set = pytest.mark.parametrize("project", [DEFAULT_SET], indirect=True)
 EXPRESSION = re.compile(r"\$\{\{\s*(.+?)\s*\}\}")
 DIGEST = "sha256:" + "c" * 64
 
