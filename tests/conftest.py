@@ -131,3 +131,31 @@ def installed_prodready() -> Path:
             f"the installed prodready is stale ({listed} differ): run pip install .", pytrace=False
         )
     return Path(sys.executable).parent / "prodready"
+
+
+# ---- where the time goes ----
+
+_SECONDS_BY_FILE: dict[str, float] = {}
+_SECONDS_BY_WORKER: dict[str, float] = {}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Add each phase's time (setup, call, teardown) to its file's and its worker's total."""
+    path = report.nodeid.split("::", 1)[0]
+    _SECONDS_BY_FILE[path] = _SECONDS_BY_FILE.get(path, 0.0) + report.duration
+    worker = getattr(report, "node", None)
+    name = worker.gateway.id if worker is not None else "main"
+    _SECONDS_BY_WORKER[name] = _SECONDS_BY_WORKER.get(name, 0.0) + report.duration
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Seconds per test file and per worker: the CI log's answer to what to make cheaper
+    (--durations names single tests; a file of many quick ones is missing there)."""
+    if not _SECONDS_BY_FILE:
+        return
+    terminalreporter.section("seconds per test file (setup + call + teardown)")
+    for path, seconds in sorted(_SECONDS_BY_FILE.items(), key=lambda item: -item[1]):
+        terminalreporter.write_line(f"{seconds:8.1f}s  {path}")
+    workers = sorted(_SECONDS_BY_WORKER.items())
+    busy = ", ".join(f"{name} {seconds:.0f}s" for name, seconds in workers)
+    terminalreporter.write_line(f"busy per worker: {busy}")
