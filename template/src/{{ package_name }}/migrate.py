@@ -17,7 +17,6 @@ database), and that fails, as does any other error: exit status 1 and one line s
 
 import argparse
 import asyncio
-import sys
 from dataclasses import dataclass
 
 import structlog
@@ -124,7 +123,3 @@ def main(argv: list[str] | None = None) -> int:
         log.error("migration failed", reason=f"{type(error).__name__}: {reason}")
         return 1
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
