@@ -161,7 +161,7 @@ def new(
         "\nNext steps:\n"
         f"{change_directory}"
         "  make install   # uv sync --locked: the locked environment in .venv, uv included\n"
-        "  make migrate   # alembic upgrade head\n"
+        "  make migrate   # the schema to the newest migration (a newer schema is left alone)\n"
         "  make run       # serves http://127.0.0.1:8000 (API docs at /docs)\n"
         "  make test\n"
         "make install needs uv on PATH once (prodready's environment has it, or pip install uv);\n"

@@ -63,9 +63,9 @@ def stop(server: subprocess.Popen[bytes]) -> int:
 
 
 def start_migration(environment: dict[str, str]) -> subprocess.Popen[bytes]:
-    # This interpreter's alembic, on the database the server will use.
-    return subprocess.Popen(
-        [sys.executable, "-m", "alembic", "upgrade", "head"],
+    # The service's `migrate`, beside this interpreter, on the database the server will use.
+    return subprocess.Popen(  # noqa: S603 - the project's own command, no shell
+        [str(Path(sys.executable).with_name("migrate"))],
         env=environment,
         stdout=subprocess.DEVNULL,
     )

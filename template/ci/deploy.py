@@ -181,6 +181,7 @@ def put(target: Target, image: str, dry_run: bool) -> None:
     else:
         release = str(target.state / "release.yaml")
         if target.migration_job:
+            # On a rollback too: the older image's `migrate` leaves a newer schema as it is.
             ns = target.namespace
             kubectl(
                 "-n",

@@ -216,7 +216,7 @@ def test_compose_runs_migrations_then_the_service_on_loopback(rendered: Path) ->
     assert migrate["build"] == api["build"] == "."
     assert migrate["image"] == api["image"]
     assert migrate["pull_policy"] == api["pull_policy"] == "build"
-    assert migrate["command"] == ["alembic", "upgrade", "head"]
+    assert migrate["command"] == ["migrate"]
     assert api["depends_on"] == {"migrate": {"condition": "service_completed_successfully"}}
     assert environment_of(migrate) == environment_of(api)
     stop_grace = int(api["stop_grace_period"].removesuffix("s"))
@@ -391,7 +391,7 @@ def test_image_migrates_serves_and_drains_on_sigterm_as_a_pod(built_image: Built
     podman.run("volume", "create", volume)
     try:
         # The migration Job's command, from the same image.
-        podman.run("run", "--rm", *as_a_pod, tag, "alembic", "upgrade", "head")
+        podman.run("run", "--rm", *as_a_pod, tag, "migrate")
         port = free_port()
         podman.run(
             "run", "--detach", "--name", name, "--publish", f"127.0.0.1:{port}:8000", *as_a_pod, tag

@@ -622,7 +622,7 @@ def test_sqlite_pods_migrate_their_own_database_file(
         assert "DB_POOL_SIZE" not in service_config(objects)["data"]
         pod = the(objects, "Deployment")["spec"]["template"]["spec"]
         (migrate,) = pod["initContainers"]
-        assert migrate["command"] == ["alembic", "upgrade", "head"]
+        assert migrate["command"] == ["migrate"]
         assert migrate["image"] == api_container(objects)["image"]
         for container in (migrate, api_container(objects)):
             url = {env["name"]: env["value"] for env in container["env"]}["DATABASE_URL"]
@@ -641,7 +641,7 @@ def test_the_migration_job_runs_the_release_image_before_the_rollout(
         objects = rendered.overlay(overlay)
         job = the(objects, "Job")
         (migrate,) = job["spec"]["template"]["spec"]["containers"]
-        assert migrate["command"] == ["alembic", "upgrade", "head"]
+        assert migrate["command"] == ["migrate"]
         assert migrate["image"] == api_container(objects)["image"]
         assert migrate["envFrom"] == api_container(objects)["envFrom"]
         annotations = {
