@@ -7,10 +7,14 @@ a trusted proxy (FORWARDED_ALLOW_IPS, settings.py), so a caller cannot choose it
 sending that header. Health probes and /metrics are never counted: the orchestrator and Prometheus
 call them steadily, and refusing them would restart or blind a healthy service.
 
-The window is limits' moving window: at most `q` requests in any `w` seconds, and a client that has
-been quiet may spend its whole quota at once (the burst allowance), after which each request is
-admitted when the oldest one counted leaves the window. So the headers are exact: `t` is when the
-next request is admitted, and a 429's Retry-After says the same.
+The window is limits' fixed window: `q` requests per window of `w` seconds, counted from a client's
+first request in it. A client that has been quiet may spend its whole quota at once (the burst
+allowance); at a window's edge it may send up to 2q in a short span, never more than 2q in any `w`
+seconds. The headers are exact: `t` is when the window ends and the whole quota is back, and a
+429's Retry-After says the same. Why not the moving window (at most q in any w): it keeps every
+request's time (O(q) per hit and memory per client), and limits' memory storage expires those lists
+through a thread hop per client: measured in-process, 70-140 us per request against 19-28 us for
+the fixed window with SweptMemoryStorage (docs/performance.md in prodready's repository).
 
 Every counted response says where the client stands, in the fields of the IETF draft
 draft-ietf-httpapi-ratelimit-headers-10 (structured-field lists):
@@ -33,8 +37,9 @@ from dataclasses import dataclass
 
 from fastapi import FastAPI
 from limits import RateLimitItem, parse
+from limits.aio import storage as limits_storage
 from limits.aio.storage import Storage
-from limits.aio.strategies import MovingWindowRateLimiter
+from limits.aio.strategies import FixedWindowRateLimiter
 from limits.storage import storage_from_string
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -86,6 +91,28 @@ def client_key(scope: Scope) -> str:
     return host
 
 
+class SweptMemoryStorage(limits_storage.MemoryStorage):
+    """limits' memory storage, sweeping out expired counters once a second, not on every hit.
+
+    Why: the library starts a sweep of every client's counter whenever the previous sweep has
+    finished, which is on nearly every request: with 10,000 clients that measured 670 us per
+    request. A counter's expiry is checked when it is read anyway, so the sweep only frees the
+    memory of clients that went quiet; once a second is enough for that. It overrides the
+    library's private scheduling method (name-mangled), so check it when upgrading limits.
+    It takes over the memory:// scheme, so storage_from_string builds it.
+    """
+
+    STORAGE_SCHEME = ["async+memory"]  # noqa: RUF012 (read once, by the library's registry)
+    SWEEP_INTERVAL = 1.0  # seconds
+    _next_sweep = 0.0
+
+    async def _MemoryStorage__schedule_expiry(self) -> None:  # noqa: N802 (the library's name)
+        now = time.monotonic()
+        if now >= self._next_sweep:
+            self._next_sweep = now + self.SWEEP_INTERVAL
+            await super()._MemoryStorage__schedule_expiry()  # type: ignore[misc]
+
+
 def build_storage(settings: Settings) -> Storage:
     """The counters' store, from RATE_LIMIT_STORAGE_URL (its asyncio variant: async+memory://)."""
     storage = storage_from_string(f"async+{settings.rate_limit_storage_url}")
@@ -100,7 +127,7 @@ class RateLimitMiddleware:
         self.app = app
         self.default = default
         self.routes = routes
-        self.limiter = MovingWindowRateLimiter(storage)
+        self.limiter = FixedWindowRateLimiter(storage)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in EXEMPT_PATHS:
