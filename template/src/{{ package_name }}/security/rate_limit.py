@@ -18,8 +18,8 @@ the fixed window with SweptMemoryStorage (docs/performance.md in prodready's rep
 
 Every counted response says where the client stands, in the fields of the IETF draft
 draft-ietf-httpapi-ratelimit-headers-10 (structured-field lists):
-    RateLimit-Policy: "default";q=100;w=60     (quota q per window of w seconds)
-    RateLimit: "default";r=42;t=18             (r requests remain; t seconds until the quota is back)
+    RateLimit-Policy: "default";q=100;w=60   (quota q per window of w seconds)
+    RateLimit: "default";r=42;t=18           (r requests left; t seconds until the quota is back)
 A 429 is a problem document (problems.send_problem) with the same fields and Retry-After.
 
 A path may have a limit of its own instead of the default (RATE_LIMIT_ROUTES: a login, say). This
