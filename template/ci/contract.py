@@ -114,6 +114,10 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="contract-") as scratch:
         environment = dict(os.environ)
         environment.setdefault("DATABASE_URL", f"sqlite+aiosqlite:///{scratch}/contract.db")
+        # schemathesis sends thousands of requests from one address: under the default limit most
+        # would be 429s and the operations would go untested. The limiter stays on (its headers
+        # are part of every response), with a quota no run reaches, unless the caller set one.
+        environment.setdefault("RATE_LIMIT_DEFAULT", "1000000/minute")
         # Both import the app, which takes seconds: the server starts while the database is being
         # migrated (nothing touches the tables before it is ready and the migration has finished).
         migration = start_migration(environment)

@@ -16,6 +16,15 @@ import yaml
 
 SERVER_START_TIMEOUT = 60.0
 SERVER_STOP_TIMEOUT = 25.0  # The Makefile's --timeout-graceful-shutdown plus a margin.
+# The served project's rate limits. The load tests and the dashboards' traffic send hundreds of
+# requests a minute from 127.0.0.1, far past the default 100/minute, so the default is raised out of
+# their reach; test_rate_limits.py sees a 429 on a path of its own with a quota of 3, which nothing
+# else calls.
+RATE_LIMITED_PATH = "/harness/rate-limited"
+RATE_LIMITS = {
+    "RATE_LIMIT_DEFAULT": "100000/minute",
+    "RATE_LIMIT_ROUTES": json.dumps({RATE_LIMITED_PATH: "3/minute"}),
+}
 
 
 @dataclass
@@ -33,6 +42,7 @@ class GeneratedProject:
 
     def service_env(self) -> dict[str, str]:
         env = dict(self.env)
+        env.update(RATE_LIMITS)
         if self.database_url:
             env["DATABASE_URL"] = self.database_url
         if self.test_database_url:

@@ -23,6 +23,7 @@ from .observability.logs import configure_logging
 from .observability.options import CHOSEN, Option, log_fields
 from .openapi import install_problem_openapi
 from .problems import install_problem_handlers
+from .security.rate_limit import add_rate_limiting
 from .settings import Settings, load_settings
 
 _logger = structlog.get_logger("lifecycle")
@@ -96,6 +97,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Content-Type", "Authorization", "X-Request-ID"],
             expose_headers=["X-Request-ID"],
         )
+    # Rate limiting (security/rate_limit.py), inside the pipeline: a 429 gets the request id,
+    # security headers, metrics and the access log like any other response.
+    add_rate_limiting(app, settings)
     # Added last, so it runs first: every response, CORS preflights included, passes through it.
     app.add_middleware(
         RequestPipelineMiddleware, error_reporters=[option.report_error for option in options]

@@ -1,0 +1,1 @@
+"""Security: what protects the service from its callers."""
