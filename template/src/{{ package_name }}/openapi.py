@@ -12,9 +12,20 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from .problems import MEDIA_TYPE, Problem
+from .security.rate_limit import EXEMPT_PATHS
 
 _PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 _FASTAPI_ERROR_SCHEMAS = ("HTTPValidationError", "ValidationError")
+# Past its quota a client gets a 429 on every path the rate limiter counts (security/rate_limit.py).
+_TOO_MANY_REQUESTS = {
+    "description": "Too Many Requests",
+    "headers": {
+        "Retry-After": {
+            "description": "Seconds until the client's quota is back",
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    },
+}
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -41,9 +52,11 @@ def _build(app: FastAPI) -> dict[str, Any]:
     schemas["Problem"] = problem_schema
     for name in _FASTAPI_ERROR_SCHEMAS:
         schemas.pop(name, None)
-    for operations in document["paths"].values():
+    for path, operations in document["paths"].items():
         for operation in operations.values():
             responses = operation.setdefault("responses", {})
+            if path not in EXEMPT_PATHS:
+                responses.setdefault("429", dict(_TOO_MANY_REQUESTS))
             if "requestBody" in operation:
                 # A body that is not JSON at all (bad encoding) is refused before validation.
                 responses.setdefault("400", {"description": "Bad Request"})
