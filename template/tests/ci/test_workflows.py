@@ -242,6 +242,8 @@ def test_production_stops_first_unless_its_environment_requires_approval() -> No
     assert check["env"] == {"GITHUB_TOKEN": "${{ github.token }}"}  # in env:, never in run:
     # What GET .../environments/production needs of the job's token, and nothing more.
     assert production["permissions"] == {"contents": "read", "actions": "read"}
+    # release.yml calls deploy.yml, whose jobs get no more than the calling job grants.
+    assert jobs("release")["deploy"]["permissions"] == production["permissions"]
     # Only the checkout that brings ci/approval.py comes before it: no secret, no uv, no deploy.
     first = order.index("Approval required")
     assert first == 1
