@@ -3,9 +3,10 @@ or a laptop, so these hold them to docs/ci-cd.md (actionlint and zizmor check th
 security: `make workflows`, pre-commit).
 
 The image is built once per push to main, tagged with the commit, never `latest`, and promoted
-by digest; staging gets every release, production the digest staging passed; release-please keeps
-versions and the changelog; a failure on main and every deploy reach the chat; CODEOWNERS names
-the code owners for every file; each job is least-privilege, bounded and keeps no token.
+by digest; staging gets every release, production the digest staging passed, and only when its
+environment requires approval; release-please keeps versions and the changelog; a failure on
+main and every deploy reach the chat; CODEOWNERS names the code owners for every file; each job
+is least-privilege, bounded and keeps no token.
 """
 
 import re
@@ -86,6 +87,7 @@ def test_no_run_step_expands_an_expression_inline() -> None:
 def test_every_make_target_a_workflow_runs_exists() -> None:
     targets = {target for name in WORKFLOWS for line in runs(name) for target in MAKE.findall(line)}
     assert {"install", "lint", "test", "load", "deploy", "smoke", "rollback", "notify"} <= targets
+    assert "approval-required" in targets
     for target in sorted(targets):
         result = subprocess.run(  # noqa: S603 - fixed arguments, no shell
             ["make", "-n", target, *MAKE_VARIABLES.get(target, [])],  # noqa: S607 - make on PATH
@@ -230,6 +232,24 @@ def test_production_promotes_the_digest_staging_passed() -> None:
     assert deploy["production"]["needs"] == "staging"
     assert deploy["production"]["environment"]["name"] == "production"
     assert deploy["staging"]["outputs"]["digest"] == "${{ steps.deploy.outputs.digest }}"
+
+
+def test_production_stops_first_unless_its_environment_requires_approval() -> None:
+    production = jobs("deploy")["production"]
+    order = [step.get("name", step.get("id", step.get("uses", ""))) for step in steps(production)]
+    check = by_name(production)["Approval required"]
+    assert check["run"] == "make approval-required ENV=production"
+    assert check["env"] == {"GITHUB_TOKEN": "${{ github.token }}"}  # in env:, never in run:
+    # What GET .../environments/production needs of the job's token, and nothing more.
+    assert production["permissions"] == {"contents": "read", "actions": "read"}
+    # release.yml calls deploy.yml, whose jobs get no more than the calling job grants.
+    assert jobs("release")["deploy"]["permissions"] == production["permissions"]
+    # Only the checkout that brings ci/approval.py comes before it: no secret, no uv, no deploy.
+    first = order.index("Approval required")
+    assert first == 1
+    assert str(order[0]).startswith("actions/checkout@")
+    assert first < order.index("Cluster access") < order.index("Deploy")
+    assert not any("secrets." in str(step) for step in steps(production)[: first + 1])
 
 
 def test_a_failure_on_main_reaches_the_chat() -> None:
