@@ -54,7 +54,7 @@ _NO_STRUCTLOG = types.SimpleNamespace(
 # What switching a component off replaces in the middleware module's namespace.
 COMPONENTS_OFF: dict[str, dict[str, object]] = {
     "request-id": {"request_id_from": lambda _headers: "0" * 32, "structlog": _NO_STRUCTLOG},
-    "security-headers": {"security_headers_for": lambda _path: []},
+    "security-headers": {"security_headers_for": lambda _path, _scheme: []},
     "metrics": {"record_request": _noop, "IN_PROGRESS": _NoGauge()},
     "access-log": {"log_request": _noop},
 }
@@ -345,7 +345,10 @@ def tune_lean_pipeline() -> None:
         scope.setdefault("state", {})["request_id"] = request_id
         bind(request_id=request_id)
         path = scope["path"]
-        extra = [(b"x-request-id", request_id.encode()), *security_headers_for(path)]
+        extra = [
+            (b"x-request-id", request_id.encode()),
+            *security_headers_for(path, scope["scheme"]),
+        ]
         status = 500
 
         async def send_with_headers(message: Any) -> None:
@@ -389,13 +392,14 @@ _API_ONLY = {
 
 
 def tune_api_headers() -> None:
-    """security_headers.py: API responses get 5 headers (OWASP REST list), not 9; /docs as is."""
+    """security/headers.py: API responses get OWASP's REST list only; /docs as is."""
     original = middleware.security_headers_for
-    api = [(name, value) for name, value in original("/") if name in _API_ONLY]
 
-    def security_headers_for(path: str) -> list[tuple[bytes, bytes]]:
-        headers = original(path)
-        return api if headers is original("/") else headers
+    def security_headers_for(path: str, scheme: str) -> list[tuple[bytes, bytes]]:
+        headers = original(path, scheme)
+        if headers is not original("/", scheme):
+            return headers
+        return [(name, value) for name, value in headers if name in _API_ONLY]
 
     patch(middleware, "security_headers_for", security_headers_for)
 

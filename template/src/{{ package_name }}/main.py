@@ -10,7 +10,6 @@ from typing import TypedDict
 
 import structlog
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from . import health
@@ -23,6 +22,10 @@ from .observability.logs import configure_logging
 from .observability.options import CHOSEN, Option, log_fields
 from .openapi import install_problem_openapi
 from .problems import install_problem_handlers
+from .security.cors import CorsMiddleware
+from .security.head import HeadAsGetMiddleware
+from .security.hosts import TrustedHostsMiddleware
+from .security.request_limits import RequestLimitsMiddleware
 from .settings import Settings, load_settings
 
 _logger = structlog.get_logger("lifecycle")
@@ -82,20 +85,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url="/docs" if settings.docs_enabled else None,
         redoc_url=None,
         openapi_url="/openapi.json" if settings.docs_enabled else None,
+        # No redirect from /path/ to /path: Starlette builds its absolute URL from the Host header.
+        redirect_slashes=False,
     )
     install_problem_handlers(app)
     install_problem_openapi(app)
     app.include_router(health.router)
     app.include_router(metrics.router)
     app.include_router(items_router)
+    # Security layers (security/), added innermost first, so they run in the reverse order:
+    # request limits, trusted hosts, CORS, HEAD as GET, then the app. The cheapest refusals run
+    # first, and inside the pipeline, so their problem documents get its headers, log and metrics.
+    app.add_middleware(HeadAsGetMiddleware)
     if settings.cors_origins:
         app.add_middleware(
-            CORSMiddleware,
-            allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST", "PUT", "DELETE"],
-            allow_headers=["Content-Type", "Authorization", "X-Request-ID"],
-            expose_headers=["X-Request-ID"],
+            CorsMiddleware,
+            allowed_origins=settings.cors_origins,
+            allow_credentials=settings.cors_allow_credentials,
         )
+    if "*" not in settings.allowed_hosts:
+        app.add_middleware(TrustedHostsMiddleware, allowed_hosts=settings.allowed_hosts)
+    app.add_middleware(RequestLimitsMiddleware, settings=settings)
     # Added last, so it runs first: every response, CORS preflights included, passes through it.
     app.add_middleware(
         RequestPipelineMiddleware, error_reporters=[option.report_error for option in options]
