@@ -34,7 +34,7 @@ class TrustedHostsMiddleware:
 
     def _allowed(self, scope: Scope) -> bool:
         host = _host_name(scope)
-        return host in self.exact or (bool(self.suffixes) and host.endswith(self.suffixes))
+        return host in self.exact or host.endswith(self.suffixes)
 
 
 def _host_name(scope: Scope) -> str:

@@ -58,10 +58,11 @@ class RequestLimitsMiddleware:
             await send_problem(send, scope, 400, detail=detail, headers=_CLOSE)
             return
         # The server has checked that Content-Length is a number before the app is called.
-        if content_length and int(content_length) > self.max_body_bytes:
+        declared_length = int(content_length) if content_length else 0
+        if declared_length > self.max_body_bytes:
             await send_problem(send, scope, 413, detail=self._too_large(), headers=_CLOSE)
             return
-        if chunked or content_length.strip(b"0"):
+        if chunked or declared_length:  # Requests without a body pass as they came.
             receive = self._limited(receive)
         await self.app(scope, receive, send)
 
