@@ -22,10 +22,7 @@ from .observability.logs import configure_logging
 from .observability.options import CHOSEN, Option, log_fields
 from .openapi import install_problem_openapi
 from .problems import install_problem_handlers
-from .security.cors import CorsMiddleware
-from .security.head import HeadAsGetMiddleware
-from .security.hosts import TrustedHostsMiddleware
-from .security.request_limits import RequestLimitsMiddleware
+from .security.layers import add_security_layers
 from .settings import Settings, load_settings
 
 _logger = structlog.get_logger("lifecycle")
@@ -93,19 +90,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(metrics.router)
     app.include_router(items_router)
-    # Security layers (security/), added innermost first, so they run in the reverse order:
-    # request limits, trusted hosts, CORS, HEAD as GET, then the app. The cheapest refusals run
-    # first, and inside the pipeline, so their problem documents get its headers, log and metrics.
-    app.add_middleware(HeadAsGetMiddleware)
-    if settings.cors_origins:
-        app.add_middleware(
-            CorsMiddleware,
-            allowed_origins=settings.cors_origins,
-            allow_credentials=settings.cors_allow_credentials,
-        )
-    if "*" not in settings.allowed_hosts:
-        app.add_middleware(TrustedHostsMiddleware, allowed_hosts=settings.allowed_hosts)
-    app.add_middleware(RequestLimitsMiddleware, settings=settings)
+    # Request limits, trusted hosts, CORS and HEAD as GET, inside the pipeline (security/layers.py).
+    add_security_layers(app, settings)
     # Added last, so it runs first: every response, CORS preflights included, passes through it.
     app.add_middleware(
         RequestPipelineMiddleware, error_reporters=[option.report_error for option in options]

@@ -1,1 +1,1 @@
-"""Security (headers, request_limits, hosts, cors, head): what protects the service from callers."""
+"""Security against callers: headers, request_limits, hosts, cors, head; layers adds them."""
