@@ -53,14 +53,24 @@ class Variant:
 
 
 BARE = Variant("bare FastAPI app", app=f"{bench.BARE_MODULE}:app")
+# The pipeline first, without the security layers; then those one at a time. For the hosts and
+# CORS layers to be there, run with ALLOWED_HOSTS='["127.0.0.1"]' and CORS_ORIGINS set (wrk sends
+# no Origin, so CORS costs its header scan only).
+_NO_SECURITY = {"BENCH_SECURITY": "off"}
 LADDER = [
     Variant("bare, endpoint in an included APIRouter", app=f"{BARE_ROUTER_MODULE}:app"),
-    Variant("service without its middleware", {"BENCH_PIPELINE": "off"}),
-    Variant("+ middleware, every part a no-op", {"BENCH_PIPELINE": "none"}),
-    Variant("+ request id", {"BENCH_PIPELINE": "request-id"}),
-    Variant("+ security headers", {"BENCH_PIPELINE": "request-id,security-headers"}),
-    Variant("+ metrics", {"BENCH_PIPELINE": "request-id,security-headers,metrics"}),
-    Variant("+ access log (= the service)", {"BENCH_PIPELINE": "all"}),
+    Variant("service without its middleware", {"BENCH_PIPELINE": "off", **_NO_SECURITY}),
+    Variant("+ middleware, every part a no-op", {"BENCH_PIPELINE": "none", **_NO_SECURITY}),
+    Variant("+ request id", {"BENCH_PIPELINE": "request-id", **_NO_SECURITY}),
+    Variant(
+        "+ security headers", {"BENCH_PIPELINE": "request-id,security-headers", **_NO_SECURITY}
+    ),
+    Variant("+ metrics", {"BENCH_PIPELINE": "request-id,security-headers,metrics", **_NO_SECURITY}),
+    Variant("+ access log", {"BENCH_PIPELINE": "all", **_NO_SECURITY}),
+    Variant("+ request limits", {"BENCH_SECURITY": "request-limits"}),
+    Variant("+ trusted hosts", {"BENCH_SECURITY": "request-limits,hosts"}),
+    Variant("+ CORS (no Origin sent)", {"BENCH_SECURITY": "request-limits,hosts,cors"}),
+    Variant("+ HEAD as GET (= the service)", {"BENCH_SECURITY": "all"}),
 ]
 RECOMMENDED = "token-request-id,metric-children,gauge-function,lean-access-log"
 TUNINGS = [

@@ -8,6 +8,9 @@ BENCH_PIPELINE  "off": the service without its middleware; "all" (default): the 
                 "none": the middleware with every component a no-op; else the comma-separated
                 components kept on (request-id, security-headers,
                 metrics, access-log); the others are replaced by no-ops in the middleware module.
+BENCH_SECURITY  "all" (default): every security layer main.py adds (ALLOWED_HOSTS and
+                CORS_ORIGINS decide whether hosts and cors are among them); "off": none; else the
+                comma-separated layers kept (request-limits, hosts, cors, head).
 BENCH_TUNE      comma-separated experiments applied on top (see TUNINGS): candidate changes to
                 the template, measured here before anyone edits template/.
 BENCH_PACKAGE   the service's package (default my_service).
@@ -34,9 +37,16 @@ import structlog
 PACKAGE = os.environ.get("BENCH_PACKAGE", "my_service")
 middleware: Any = importlib.import_module(f"{PACKAGE}.middleware")
 service_main: Any = importlib.import_module(f"{PACKAGE}.main")
-metrics: Any = importlib.import_module(f"{PACKAGE}.metrics")
-logs: Any = importlib.import_module(f"{PACKAGE}.logs")
-access_log: Any = importlib.import_module(f"{PACKAGE}.access_log")
+metrics: Any = importlib.import_module(f"{PACKAGE}.observability.metrics")
+logs: Any = importlib.import_module(f"{PACKAGE}.observability.logs")
+access_log: Any = importlib.import_module(f"{PACKAGE}.observability.access_log")
+# The security layers main.py adds inside the pipeline, by BENCH_SECURITY name.
+SECURITY_LAYERS = {
+    "request-limits": ("security.request_limits", "RequestLimitsMiddleware"),
+    "hosts": ("security.hosts", "TrustedHostsMiddleware"),
+    "cors": ("security.cors", "CorsMiddleware"),
+    "head": ("security.head", "HeadAsGetMiddleware"),
+}
 
 
 def _noop(*_: object, **__: object) -> None:
@@ -54,7 +64,7 @@ _NO_STRUCTLOG = types.SimpleNamespace(
 # What switching a component off replaces in the middleware module's namespace.
 COMPONENTS_OFF: dict[str, dict[str, object]] = {
     "request-id": {"request_id_from": lambda _headers: "0" * 32, "structlog": _NO_STRUCTLOG},
-    "security-headers": {"security_headers_for": lambda _path: []},
+    "security-headers": {"security_headers_for": lambda _path, _scheme: []},
     "metrics": {"record_request": _noop, "IN_PROGRESS": _NoGauge()},
     "access-log": {"log_request": _noop},
 }
@@ -345,7 +355,10 @@ def tune_lean_pipeline() -> None:
         scope.setdefault("state", {})["request_id"] = request_id
         bind(request_id=request_id)
         path = scope["path"]
-        extra = [(b"x-request-id", request_id.encode()), *security_headers_for(path)]
+        extra = [
+            (b"x-request-id", request_id.encode()),
+            *security_headers_for(path, scope["scheme"]),
+        ]
         status = 500
 
         async def send_with_headers(message: Any) -> None:
@@ -389,13 +402,14 @@ _API_ONLY = {
 
 
 def tune_api_headers() -> None:
-    """security_headers.py: API responses get 5 headers (OWASP REST list), not 9; /docs as is."""
+    """security/headers.py: API responses get OWASP's REST list only; /docs as is."""
     original = middleware.security_headers_for
-    api = [(name, value) for name, value in original("/") if name in _API_ONLY]
 
-    def security_headers_for(path: str) -> list[tuple[bytes, bytes]]:
-        headers = original(path)
-        return api if headers is original("/") else headers
+    def security_headers_for(path: str, scheme: str) -> list[tuple[bytes, bytes]]:
+        headers = original(path, scheme)
+        if headers is not original("/", scheme):
+            return headers
+        return [(name, value) for name, value in headers if name in _API_ONLY]
 
     patch(middleware, "security_headers_for", security_headers_for)
 
@@ -434,6 +448,18 @@ def build() -> Any:
             if component not in kept:
                 for name, value in replacements.items():
                     patch(middleware, name, value)
+    security = os.environ.get("BENCH_SECURITY", "all")
+    if security != "all":
+        kept = set() if security == "off" else set(security.split(","))
+        unknown = kept - SECURITY_LAYERS.keys()
+        if unknown:
+            raise ValueError(f"unknown layers {sorted(unknown)}; known: {list(SECURITY_LAYERS)}")
+        removed = [
+            getattr(importlib.import_module(f"{PACKAGE}.{module}"), name)
+            for layer, (module, name) in SECURITY_LAYERS.items()
+            if layer not in kept
+        ]
+        app.user_middleware = [m for m in app.user_middleware if m.cls not in removed]
     for tuning in filter(None, os.environ.get("BENCH_TUNE", "").split(",")):
         TUNINGS[tuning]()
     return app

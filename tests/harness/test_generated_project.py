@@ -20,17 +20,18 @@ from .project import GeneratedProject, RunningService, serve
 
 pytestmark = pytest.mark.slow
 
+# On plain HTTP, as the harness serves it: HSTS comes over HTTPS only (test_request_limits.py).
 SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",
     "cache-control": "no-store",
     "content-security-policy": "default-src 'none'; frame-ancestors 'none'",
-    "strict-transport-security": "max-age=63072000; includeSubDomains",
     "referrer-policy": "no-referrer",
     "cross-origin-opener-policy": "same-origin",
     "cross-origin-resource-policy": "same-origin",
     "permissions-policy": "camera=(), geolocation=(), microphone=()",
     "x-xss-protection": "0",
+    "x-permitted-cross-domain-policies": "none",
 }
 
 

@@ -10,7 +10,6 @@ from typing import TypedDict
 
 import structlog
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from . import health
@@ -23,7 +22,7 @@ from .observability.logs import configure_logging
 from .observability.options import CHOSEN, Option, log_fields
 from .openapi import install_problem_openapi
 from .problems import install_problem_handlers
-from .security.rate_limit import add_rate_limiting
+from .security.layers import add_security_layers
 from .settings import Settings, load_settings
 
 _logger = structlog.get_logger("lifecycle")
@@ -83,23 +82,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url="/docs" if settings.docs_enabled else None,
         redoc_url=None,
         openapi_url="/openapi.json" if settings.docs_enabled else None,
+        # No redirect from /path/ to /path: Starlette builds its absolute URL from the Host header.
+        redirect_slashes=False,
     )
     install_problem_handlers(app)
     install_problem_openapi(app)
     app.include_router(health.router)
     app.include_router(metrics.router)
     app.include_router(items_router)
-    if settings.cors_origins:
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST", "PUT", "DELETE"],
-            allow_headers=["Content-Type", "Authorization", "X-Request-ID"],
-            expose_headers=["X-Request-ID"],
-        )
-    # Rate limiting (security/rate_limit.py), inside the pipeline: a 429 gets the request id,
-    # security headers, metrics and the access log like any other response.
-    add_rate_limiting(app, settings)
+    # Request limits, hosts, CORS, rate limit, HEAD as GET: inside the pipeline (security/layers.py).
+    add_security_layers(app, settings)
     # Added last, so it runs first: every response, CORS preflights included, passes through it.
     app.add_middleware(
         RequestPipelineMiddleware, error_reporters=[option.report_error for option in options]

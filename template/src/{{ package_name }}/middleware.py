@@ -26,7 +26,7 @@ from .observability.access_log import log_request
 from .observability.metrics import IN_PROGRESS, UNMATCHED_ROUTE, record_request
 from .problems import send_problem
 from .request_id import request_id_from
-from .security_headers import security_headers_for
+from .security.headers import security_headers_for
 
 _logger = structlog.get_logger("errors")
 
@@ -52,7 +52,7 @@ class RequestPipelineMiddleware:
         structlog.contextvars.bind_contextvars(request_id=request_id)
         extra_headers = [
             (b"x-request-id", request_id.encode("ascii")),
-            *security_headers_for(scope["path"]),
+            *security_headers_for(scope["path"], scope["scheme"]),
         ]
         status = 500
         response_started = False

@@ -1,1 +1,1 @@
-"""Security: what protects the service from its callers."""
+"""Security against callers: headers, request_limits, hosts, cors, rate_limit, head (layers)."""

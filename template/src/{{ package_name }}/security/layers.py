@@ -1,0 +1,35 @@
+"""The security layers, added to the app in the order they must run.
+
+Why here: main.py stays a list of steps, and the order, which matters, is written down once.
+Each layer is a small pure ASGI class in its own module. They run inside the request pipeline
+(middleware.py), so their refusals are problem documents with its request id and headers, logged
+and counted like any response; the cheapest refusals run first:
+request limits -> trusted hosts -> CORS -> rate limit -> HEAD as GET -> the app.
+CORS runs outside the rate limiter, so a 429 carries the CORS headers a browser needs to read it,
+and a preflight never spends a client's quota.
+"""
+
+from fastapi import FastAPI
+
+from ..settings import Settings
+from .cors import CorsMiddleware
+from .head import HeadAsGetMiddleware
+from .hosts import TrustedHostsMiddleware
+from .rate_limit import add_rate_limiting
+from .request_limits import RequestLimitsMiddleware
+
+
+def add_security_layers(app: FastAPI, settings: Settings) -> None:
+    """Call before the pipeline is added. Each `add_middleware` wraps what was added before it,
+    so the innermost layer comes first here."""
+    app.add_middleware(HeadAsGetMiddleware)
+    add_rate_limiting(app, settings)
+    if settings.cors_origins:
+        app.add_middleware(
+            CorsMiddleware,
+            allowed_origins=settings.cors_origins,
+            allow_credentials=settings.cors_allow_credentials,
+        )
+    if "*" not in settings.allowed_hosts:  # "*": any host, development only (settings.py)
+        app.add_middleware(TrustedHostsMiddleware, allowed_hosts=settings.allowed_hosts)
+    app.add_middleware(RequestLimitsMiddleware, settings=settings)
