@@ -90,7 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(metrics.router)
     app.include_router(items_router)
-    # Request limits, hosts, CORS, rate limit, HEAD as GET: inside the pipeline (security/layers.py).
+    # Request limits, hosts, CORS, rate limit, HEAD: inside the pipeline (security/layers.py).
     add_security_layers(app, settings)
     # Added last, so it runs first: every response, CORS preflights included, passes through it.
     app.add_middleware(
