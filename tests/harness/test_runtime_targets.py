@@ -26,6 +26,8 @@ pytestmark = pytest.mark.slow
 
 # Short and light: enough requests for a p95 on a CI machine with 2 cores, in seconds.
 SHORT_LOAD = ("LOAD_DURATION=6s", "LOAD_USERS=4", "LOAD_SPAWN_RATE=4")
+# How often serve_forever looks for shutdown(): its default 0.5 s would end every server late.
+POLL_SECONDS = 0.01
 
 
 def make(
@@ -104,7 +106,7 @@ class WithoutSecurityHeaders(BaseHTTPRequestHandler):
 @contextmanager
 def served_without_security_headers() -> Iterator[str]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), WithoutSecurityHeaders)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(POLL_SECONDS,), daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"

@@ -23,6 +23,9 @@ from .conftest import on_the_default_set
 from .environment import free_port
 from .project import GeneratedProject
 
+# How often serve_forever looks for shutdown(): its default 0.5 s would end every server late.
+POLL_SECONDS = 0.01
+
 pytestmark = pytest.mark.slow
 
 EXPRESSION = re.compile(r"\$\{\{\s*(.+?)\s*\}\}")
@@ -111,7 +114,7 @@ def webhook() -> Iterator[tuple[str, list[dict[str, Any]]]]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(POLL_SECONDS,), daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/hooks/x", received

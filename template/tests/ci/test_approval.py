@@ -18,6 +18,9 @@ import pytest
 
 from ci import approval
 
+# How often serve_forever looks for shutdown(): its default 0.5 s would end every server late.
+POLL_SECONDS = 0.01
+
 TOKEN = "ghs_test-token"  # made up: what the fake API expects to receive
 PATH = "/repos/acme/service/environments/production"
 USER = {"type": "User", "reviewer": {"login": "octocat", "id": 1, "type": "User"}}
@@ -90,7 +93,7 @@ def serve_github(status: int, answer: object, delay: float = 0.0) -> Iterator[Fa
             pass  # keep the test output quiet
 
     server = QuietServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(POLL_SECONDS,), daemon=True)
     thread.start()
     github.api_url = f"http://127.0.0.1:{server.server_address[1]}"
     try:

@@ -16,6 +16,9 @@ import pytest
 
 from ci import notify
 
+# How often serve_forever looks for shutdown(): its default 0.5 s would end every server late.
+POLL_SECONDS = 0.01
+
 GITHUB_RUN = {
     "GITHUB_SERVER_URL": "https://github.com",
     "GITHUB_REPOSITORY": "acme/service",
@@ -61,7 +64,7 @@ def serve_webhook(status: int = 200, delay: float = 0.0) -> Iterator[Webhook]:
             pass  # keep the test output quiet
 
     server = QuietServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(POLL_SECONDS,), daemon=True)
     thread.start()
     webhook.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/T000/SECRET"
     try:
