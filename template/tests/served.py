@@ -1,5 +1,5 @@
 """The service under uvicorn on 127.0.0.1, started as `make run` starts it, for the tests that
-need a real server: raw sockets, timeouts, connections the server closes.
+need a real server: raw sockets, timeouts, connections the server closes, signals, proxies.
 
 Coverage measures the subprocess (pyproject.toml: `patch = ["subprocess"]`).
 """
@@ -19,18 +19,25 @@ from pathlib import Path
 PACKAGE = next((Path(__file__).resolve().parent.parent / "src").iterdir()).name
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
 
 
+def server_command(port: int) -> list[str]:
+    """`make run`'s command line (the package's __main__ runs uvicorn) on this port."""
+    return [sys.executable, "-m", PACKAGE, f"{PACKAGE}.main:app", "--port", str(port)]
+
+
 @contextmanager
-def served(database_url: str, **settings: object) -> Iterator[tuple[str, int]]:
-    """Serve the app with these settings (as environment variables); yields (host, port)."""
-    port = _free_port()
-    command = [sys.executable, "-m", PACKAGE, f"{PACKAGE}.main:app", "--port", str(port)]
+def served(
+    database_url: str, cwd: Path | None = None, /, **settings: object
+) -> Iterator[tuple[str, int]]:
+    """Serve the app with these settings (as environment variables), in `cwd` (where a .env
+    would be read); yields (host, port)."""
+    port = free_port()
     environment = {
         **os.environ,  # coverage follows the subprocess through a variable it sets
         "DATABASE_URL": database_url,
@@ -38,10 +45,14 @@ def served(database_url: str, **settings: object) -> Iterator[tuple[str, int]]:
         **{name.upper(): _env_value(value) for name, value in settings.items()},
     }
     with subprocess.Popen(  # noqa: S603 (this interpreter, this package)
-        command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        server_command(port),
+        cwd=cwd,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     ) as process:
         try:
-            _wait_until_live(port, process)
+            wait_until_live(port, process)
             yield "127.0.0.1", port
         finally:
             process.send_signal(signal.SIGTERM)
@@ -55,7 +66,7 @@ def _env_value(value: object) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def _wait_until_live(port: int, process: "subprocess.Popen[bytes]") -> None:
+def wait_until_live(port: int, process: "subprocess.Popen[bytes] | subprocess.Popen[str]") -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         assert process.poll() is None, "the server exited before it served"
