@@ -5,21 +5,19 @@ GET /repos/{owner}/{repo}/environments/{name} returns, and records what each req
 """
 
 import json
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
 
 from ci import approval
 
-# How often serve_forever looks for shutdown(): its default 0.5 s would end every server late.
-POLL_SECONDS = 0.01
+from ..served import free_port
+from .fake_http import serving
 
 TOKEN = "ghs_test-token"  # made up: what the fake API expects to receive
 PATH = "/repos/acme/service/environments/production"
@@ -67,11 +65,6 @@ class FakeGitHub:
     asked: list[Asked] = field(default_factory=list)
 
 
-class QuietServer(ThreadingHTTPServer):
-    def handle_error(self, request: object, client_address: object) -> None:
-        pass  # a client that gave up (the timeout test) is expected, not an error to print
-
-
 @contextmanager
 def serve_github(status: int, answer: object, delay: float = 0.0) -> Iterator[FakeGitHub]:
     """Answers every GET with status and answer (as JSON, or as is when it is bytes)."""
@@ -92,16 +85,9 @@ def serve_github(status: int, answer: object, delay: float = 0.0) -> Iterator[Fa
         def log_message(self, format: str, *args: object) -> None:
             pass  # keep the test output quiet
 
-    server = QuietServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, args=(POLL_SECONDS,), daemon=True)
-    thread.start()
-    github.api_url = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
+    with serving(Handler) as url:
+        github.api_url = url
         yield github
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
 
 
 @pytest.fixture
@@ -208,18 +194,11 @@ def test_an_api_that_hangs_stops_the_deploy_after_the_timeout(
     assert capsys.readouterr().out.endswith(": 127.0.0.1 did not answer within 0.3 s\n")
 
 
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port  # closed again: nothing listens there
-
-
 @pytest.mark.usefixtures("on_a_runner")
 def test_an_api_that_does_not_answer_stops_the_deploy_in_seconds(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("GITHUB_API_URL", f"http://127.0.0.1:{_closed_port()}")
+    monkeypatch.setenv("GITHUB_API_URL", f"http://127.0.0.1:{free_port()}")
     started = time.monotonic()
     assert approval.main(["--environment", "production"]) == 1
     assert time.monotonic() - started < 5

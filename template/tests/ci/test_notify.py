@@ -4,20 +4,18 @@ The webhook is a small standard-library server on 127.0.0.1 that records what wa
 """
 
 import json
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
 from ci import notify
 
-# How often serve_forever looks for shutdown(): its default 0.5 s would end every server late.
-POLL_SECONDS = 0.01
+from ..served import free_port
+from .fake_http import serving
 
 GITHUB_RUN = {
     "GITHUB_SERVER_URL": "https://github.com",
@@ -41,11 +39,6 @@ class Webhook:
     received: list[Received] = field(default_factory=list)
 
 
-class QuietServer(ThreadingHTTPServer):
-    def handle_error(self, request: object, client_address: object) -> None:
-        pass  # a client that gave up (the timeout test) is expected, not an error to print
-
-
 @contextmanager
 def serve_webhook(status: int = 200, delay: float = 0.0) -> Iterator[Webhook]:
     webhook = Webhook(url="")
@@ -63,16 +56,9 @@ def serve_webhook(status: int = 200, delay: float = 0.0) -> Iterator[Webhook]:
         def log_message(self, format: str, *args: object) -> None:
             pass  # keep the test output quiet
 
-    server = QuietServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, args=(POLL_SECONDS,), daemon=True)
-    thread.start()
-    webhook.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/T000/SECRET"
-    try:
+    with serving(Handler) as url:
+        webhook.url = f"{url}/hooks/T000/SECRET"
         yield webhook
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
 
 
 @pytest.fixture
@@ -126,18 +112,11 @@ def test_without_a_webhook_it_says_so_and_succeeds(
     assert output.startswith("notify: CHAT_WEBHOOK_URL is not set, so no chat message was sent")
 
 
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port  # closed again: nothing listens there
-
-
 @pytest.mark.usefixtures("outside_github")
 def test_an_unreachable_webhook_fails_at_once_in_one_line(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("CHAT_WEBHOOK_URL", f"http://127.0.0.1:{_closed_port()}/hooks/SECRET")
+    monkeypatch.setenv("CHAT_WEBHOOK_URL", f"http://127.0.0.1:{free_port()}/hooks/SECRET")
     started = time.monotonic()
     assert notify.main(["--status", "failure", "--message", "ci on main"]) == 1
     assert time.monotonic() - started < 2
