@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from .problems import MEDIA_TYPE, Problem
-from .security.rate_limit import EXEMPT_PATHS
+from .security.probes import PROBE_PATHS
 
 _PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 _FASTAPI_ERROR_SCHEMAS = ("HTTPValidationError", "ValidationError")
@@ -55,7 +55,7 @@ def _build(app: FastAPI) -> dict[str, Any]:
     for path, operations in document["paths"].items():
         for operation in operations.values():
             responses = operation.setdefault("responses", {})
-            if path not in EXEMPT_PATHS:
+            if path not in PROBE_PATHS:
                 responses.setdefault("429", dict(_TOO_MANY_REQUESTS))
             if "requestBody" in operation:
                 # A body that is not JSON at all (bad encoding) is refused before validation.

@@ -1,1 +1,1 @@
-"""Security against callers: headers, request_limits, hosts, cors, rate_limit, head (layers)."""
+"""Security against callers: headers, request_limits, hosts, cors, rate_limit, head, probes."""

@@ -13,8 +13,7 @@ from collections.abc import Sequence
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..problems import send_problem
-
-EXEMPT_PATHS = frozenset({"/health/live", "/health/ready", "/metrics"})
+from .probes import PROBE_PATHS
 
 
 class TrustedHostsMiddleware:
@@ -26,7 +25,7 @@ class TrustedHostsMiddleware:
         self.suffixes = tuple(host[1:] for host in hosts if host.startswith("*."))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in EXEMPT_PATHS or self._allowed(scope):
+        if scope["type"] != "http" or scope["path"] in PROBE_PATHS or self._allowed(scope):
             await self.app(scope, receive, send)
             return
         detail = "The Host header names a host this service does not serve."

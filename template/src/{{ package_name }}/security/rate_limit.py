@@ -45,9 +45,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..problems import send_problem
 from ..settings import Settings
+from .probes import PROBE_PATHS
 
-# Probes and scrapes: see the module's docstring.
-EXEMPT_PATHS = frozenset({"/health/live", "/health/ready", "/metrics"})
 DEFAULT_POLICY = "default"
 
 
@@ -130,7 +129,7 @@ class RateLimitMiddleware:
         self.limiter = FixedWindowRateLimiter(storage)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in EXEMPT_PATHS:
+        if scope["type"] != "http" or scope["path"] in PROBE_PATHS:
             await self.app(scope, receive, send)
             return
         policy = self.routes.get(scope["path"], self.default)
