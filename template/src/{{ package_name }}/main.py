@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from . import health
 from .about import DESCRIPTION, NAME, TITLE, VERSION
+from .auth.authentication import Authenticator
+from .auth.chosen import AUTHENTICATION
 from .db import create_engine
 from .items.router import router as items_router
 from .middleware import RequestPipelineMiddleware
@@ -34,6 +36,8 @@ class State(TypedDict):
     settings: Settings
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
+    # None with auth = none: a gateway in front authenticates (auth/chosen.py).
+    authenticator: Authenticator | None
 
 
 def _lifespan(
@@ -45,15 +49,21 @@ def _lifespan(
         metrics.POOLS.attach(engine.pool)
         for option in options:
             option.start(engine)
+        sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
+        factory = AUTHENTICATION.authenticator
+        authenticator = factory(settings, sessionmaker) if factory is not None else None
         _logger.info("startup", service=NAME, version=VERSION, environment=settings.environment)
         try:
             yield {
                 "settings": settings,
                 "engine": engine,
-                "sessionmaker": async_sessionmaker(engine, expire_on_commit=False),
+                "sessionmaker": sessionmaker,
+                "authenticator": authenticator,
             }
         finally:
             # Runs after the server has drained in-flight requests (SIGTERM): close the pool.
+            if authenticator is not None:
+                await authenticator.aclose()
             metrics.POOLS.detach(engine.pool)
             await engine.dispose()
             for option in options:
@@ -89,8 +99,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_problem_openapi(app)
     app.include_router(health.router)
     app.include_router(metrics.router)
+    for router in AUTHENTICATION.routers:
+        app.include_router(router)
     app.include_router(items_router)
-    # Request limits, hosts, CORS, rate limit, HEAD: inside the pipeline (security/layers.py).
+    # Request limits, hosts, CORS, authentication, rate limit, HEAD: security/layers.py.
     add_security_layers(app, settings)
     # Added last, so it runs first: every response, CORS preflights included, passes through it.
     app.add_middleware(

@@ -57,6 +57,10 @@ def _build(app: FastAPI) -> dict[str, Any]:
             responses = operation.setdefault("responses", {})
             if path not in PROBE_PATHS:
                 responses.setdefault("429", dict(_TOO_MANY_REQUESTS))
+            if "security" in operation:
+                # auth/permissions.py: no or refused credentials, or a missing permission.
+                responses.setdefault("401", {"description": "Unauthorized"})
+                responses.setdefault("403", {"description": "Forbidden"})
             if "requestBody" in operation:
                 # A body that is not JSON at all (bad encoding) is refused before validation.
                 responses.setdefault("400", {"description": "Bad Request"})

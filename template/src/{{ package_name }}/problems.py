@@ -43,6 +43,7 @@ class ProblemError(Exception):
     """A failure the client can act on; subclasses set the status and title."""
 
     status = HTTPStatus.BAD_REQUEST
+    headers: Mapping[str, str] = {}  # read-only: a 401's WWW-Authenticate, say
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
@@ -128,7 +129,7 @@ def problem_response(
 
 async def _handle_problem(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ProblemError)
-    return problem_response(request, exc.status, detail=exc.detail)
+    return problem_response(request, exc.status, detail=exc.detail, headers=exc.headers or None)
 
 
 async def _handle_http_exception(request: Request, exc: Exception) -> Response:

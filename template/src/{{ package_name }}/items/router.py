@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, status
 
+from ..auth.permissions import CanReadItems, CanWriteItems
 from ..db import SessionDep
 from ..openapi import problem_responses
 from ..query import INTEGER_ONLY, reject_repeated_parameters
@@ -20,7 +21,7 @@ MAX_OFFSET = 1_000_000
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=problem_responses(409))
-async def create_item(data: ItemIn, session: SessionDep) -> ItemOut:
+async def create_item(data: ItemIn, session: SessionDep, _: CanWriteItems) -> ItemOut:
     item = await service.create_item(session, data=data)
     return ItemOut.model_validate(item)
 
@@ -28,6 +29,7 @@ async def create_item(data: ItemIn, session: SessionDep) -> ItemOut:
 @router.get("")
 async def list_items(
     session: SessionDep,
+    _: CanReadItems,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE), INTEGER_ONLY] = 20,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET), INTEGER_ONLY] = 0,
     sort: ItemSort = ItemSort.CREATED_DESC,
@@ -53,12 +55,14 @@ async def list_items(
 
 
 @router.get("/{item_id}", responses=problem_responses(404))
-async def get_item(item_id: ItemId, session: SessionDep) -> ItemOut:
+async def get_item(item_id: ItemId, session: SessionDep, _: CanReadItems) -> ItemOut:
     return ItemOut.model_validate(await service.get_item(session, item_id=item_id))
 
 
 @router.put("/{item_id}", responses=problem_responses(404, 409))
-async def replace_item(item_id: ItemId, data: ItemIn, session: SessionDep) -> ItemOut:
+async def replace_item(
+    item_id: ItemId, data: ItemIn, session: SessionDep, _: CanWriteItems
+) -> ItemOut:
     item = await service.replace_item(session, item_id=item_id, data=data)
     return ItemOut.model_validate(item)
 
@@ -66,5 +70,5 @@ async def replace_item(item_id: ItemId, data: ItemIn, session: SessionDep) -> It
 @router.delete(
     "/{item_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problem_responses(404)
 )
-async def delete_item(item_id: ItemId, session: SessionDep) -> None:
+async def delete_item(item_id: ItemId, session: SessionDep, _: CanWriteItems) -> None:
     await service.delete_item(session, item_id=item_id)

@@ -4,13 +4,16 @@ Why here: main.py stays a list of steps, and the order, which matters, is writte
 Each layer is a small pure ASGI class in its own module. They run inside the request pipeline
 (middleware.py), so their refusals are problem documents with its request id and headers, logged
 and counted like any response; the cheapest refusals run first:
-request limits -> trusted hosts -> CORS -> rate limit -> HEAD as GET -> the app.
+request limits -> trusted hosts -> CORS -> authentication -> rate limit -> HEAD as GET -> the app.
 CORS runs outside the rate limiter, so a 429 carries the CORS headers a browser needs to read it,
-and a preflight never spends a client's quota.
+and a preflight never spends a client's quota. Authentication (auth/authentication.py) only reads
+who is calling, so that the rate limiter counts a signed-in user per user; it refuses nothing.
 """
 
 from fastapi import FastAPI
 
+from ..auth.authentication import AuthenticationMiddleware
+from ..auth.chosen import AUTHENTICATION
 from ..settings import Settings
 from .cors import CorsMiddleware
 from .head import HeadAsGetMiddleware
@@ -24,6 +27,8 @@ def add_security_layers(app: FastAPI, settings: Settings) -> None:
     so the innermost layer comes first here."""
     app.add_middleware(HeadAsGetMiddleware)
     add_rate_limiting(app, settings)
+    if AUTHENTICATION.authenticator is not None:  # None: a gateway authenticates (auth = none)
+        app.add_middleware(AuthenticationMiddleware)
     if settings.cors_origins:
         app.add_middleware(
             CorsMiddleware,

@@ -43,6 +43,8 @@ from limits.aio.strategies import FixedWindowRateLimiter
 from limits.storage import storage_from_string
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..auth.authentication import PRINCIPAL
+from ..auth.principal import Principal
 from ..problems import send_problem
 from ..settings import Settings
 from .probes import PROBE_PATHS
@@ -71,13 +73,17 @@ class Policy:
 
 
 def client_key(scope: Scope) -> str:
-    """Whose quota a request spends: its client's address (uvicorn's, after trusted proxies).
+    """Whose quota a request spends: the signed-in caller's, else its client address's.
 
-    IPv6 clients are counted per /64, the block one subscriber is usually given, since a single
-    host can pick any address in it. Per user: once requests carry a verified identity, return it
-    here (e.g. "user:<id>" from what an authentication middleware outside this one put in
-    scope["state"]), so a signed-in user keeps one quota across addresses.
+    A verified caller (auth/authentication.py, which runs outside this layer) keeps one quota
+    across addresses: "user:<id>" or "api_key:<id>". Anyone else is counted by the address
+    uvicorn gives (after trusted proxies); IPv6 clients per /64, the block one subscriber is
+    usually given, since a single host can pick any address in it. Refused credentials count
+    against the address, so guessing tokens spends the guesser's own quota.
     """
+    principal: Principal | None = scope.get("state", {}).get(PRINCIPAL)
+    if principal is not None:
+        return f"{principal.kind}:{principal.subject}"
     client = scope.get("client")
     if client is None:
         return "unknown"

@@ -1,0 +1,52 @@
+"""Security events: one structured log line each, on the `security` logger.
+
+Why a logger of their own: sign-in failures, lockouts, reuse of a refresh token and denied
+permissions are what an incident responder searches for, and an alert can count them. Each line
+carries the request id (the pipeline binds it to every line) and never a secret: a password, token
+or key is never passed here, and observability/redaction.py would mask one that was.
+"""
+
+import structlog
+
+_logger = structlog.get_logger("security")
+
+
+def login_succeeded(*, subject: str) -> None:
+    _logger.info("login succeeded", security_event="login_succeeded", subject=subject)
+
+
+def login_failed(*, reason: str) -> None:
+    # No e-mail address here: a mistyped password in the user field would be logged.
+    _logger.warning("login failed", security_event="login_failed", reason=reason)
+
+
+def account_locked(*, subject: str, seconds: int) -> None:
+    _logger.warning(
+        "account locked", security_event="account_locked", subject=subject, seconds=seconds
+    )
+
+
+def refresh_token_reused(*, subject: str, family: str) -> None:
+    _logger.warning(
+        "refresh token reused: family revoked",
+        security_event="refresh_token_reused",
+        subject=subject,
+        family=family,
+    )
+
+
+def permission_denied(*, subject: str, permission: str) -> None:
+    _logger.warning(
+        "permission denied",
+        security_event="permission_denied",
+        subject=subject,
+        permission=permission,
+    )
+
+
+def api_key_used(*, key_id: str) -> None:
+    _logger.info("api key used", security_event="api_key_used", key_id=key_id)
+
+
+def credentials_refused(*, reason: str) -> None:
+    _logger.warning("credentials refused", security_event="credentials_refused", reason=reason)

@@ -1,0 +1,74 @@
+"""The dependencies a route declares to say who may call it.
+
+    @router.delete("/{item_id}", dependencies=[Depends(require(Permission.ITEMS_WRITE))])
+
+Why a dependency per permission: a route without one is public, and that is visible in the route
+itself; tests/test_authorization.py lists every route of the app and fails on a non-public one that
+answers an anonymous request, so a forgotten dependency cannot ship.
+Anonymous or refused credentials are a 401 with `WWW-Authenticate: Bearer`; a caller without the
+permission is a 403, logged as a security event (events.py).
+"""
+
+from collections.abc import Awaitable, Callable
+from http import HTTPStatus
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+
+from ..problems import ProblemError
+from . import events
+from .authentication import PRINCIPAL, REFUSAL
+from .chosen import AUTHENTICATION
+from .principal import Permission, Principal
+
+# With no authentication (auth = none), a gateway in front has already decided; every request
+# reaching the service is trusted with every permission.
+_GATEWAY = Principal("gateway", frozenset(Permission), kind="gateway")
+
+
+class NotAuthenticatedError(ProblemError):
+    status = HTTPStatus.UNAUTHORIZED
+    headers = {"WWW-Authenticate": "Bearer"}  # noqa: RUF012 (read-only, RFC 6750 section 3)
+
+
+class PermissionDeniedError(ProblemError):
+    status = HTTPStatus.FORBIDDEN
+
+
+def _no_scheme() -> None:
+    return None
+
+
+# Declared as the dependency's parameters only so that OpenAPI lists the security schemes (and
+# /docs can sign in): their values are ignored, authentication.py has already read the headers.
+_BearerScheme = Annotated[Any, Depends(AUTHENTICATION.bearer_scheme or _no_scheme)]
+_ApiKeyScheme = Annotated[Any, Depends(AUTHENTICATION.api_key_scheme or _no_scheme)]
+
+
+async def current_principal(
+    request: Request, _bearer: _BearerScheme, _api_key: _ApiKeyScheme
+) -> Principal:
+    if AUTHENTICATION.authenticator is None:
+        return _GATEWAY
+    principal: Principal | None = getattr(request.state, PRINCIPAL, None)
+    if principal is None:
+        refusal = getattr(request.state, REFUSAL, None)
+        raise NotAuthenticatedError(refusal or "Sign in: this request carries no credentials.")
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def require(permission: Permission) -> Callable[[Principal], Awaitable[Principal]]:
+    async def has_permission(principal: CurrentPrincipal) -> Principal:
+        if permission not in principal.permissions:
+            events.permission_denied(subject=principal.subject, permission=permission)
+            raise PermissionDeniedError(f"This needs the {permission!s} permission.")
+        return principal
+
+    return has_permission
+
+
+CanReadItems = Annotated[Principal, Depends(require(Permission.ITEMS_READ))]
+CanWriteItems = Annotated[Principal, Depends(require(Permission.ITEMS_WRITE))]
