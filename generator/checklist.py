@@ -52,6 +52,8 @@ _AREA = re.compile(r"[A-Z][A-Z0-9]*")
 _ID = re.compile(r"(?P<area>[A-Z][A-Z0-9]*)-[0-9]{2}")
 _SOURCE = re.compile(r"(?P<seed>[0-9]{3}):(?P<line>[1-9][0-9]*)")
 _VERIFIER = re.compile(r"(template:)?tests/[\w./-]+\.py::\w+(\[[^\]]+\])?|make [a-z][\w-]*")
+# An item's option: a question, or a condition on a choice's value (auth=local, auth!=none).
+_OPTION = re.compile(r"(?P<name>[a-z][a-z0-9_]*)(?:(?P<operator>!?=)(?P<value>[\w.-]+))?")
 _PATH_PART = re.compile(r"\{package\}|(?!\.\.?$)[\w.-]+")  # dot-files yes, "." and ".." no
 
 _STATUS_STYLES = {"done": "green", "harness": "cyan", "partial": "yellow", "planned": "dim"}
@@ -107,6 +109,28 @@ class Item:
     note: str | None = None
     action: str | None = None
     """What the team still has to do: one paragraph, required when `needs_action`."""
+
+    @property
+    def option_name(self) -> str | None:
+        """The copier question `option` depends on: `auth` in `auth`, `auth=local`, `auth!=none`."""
+        match = _OPTION.fullmatch(self.option or "")
+        return match["name"] if match else self.option
+
+    def applies_to(self, answers: Mapping[str, Any]) -> bool:
+        """Whether a project with these answers is held to the item (its report lists it).
+
+        `option` is null (every project), a question (answered yes, or any choice), `name=value`
+        (that choice) or `name!=value` (any other choice).
+        """
+        match = _OPTION.fullmatch(self.option or "")
+        if match is None:  # null (load_checklist refuses any other form)
+            return True
+        name, operator, value = match["name"], match["operator"], match["value"]
+        if operator == "=":
+            return name in answers and str(answers[name]) == value
+        if operator == "!=":
+            return name in answers and str(answers[name]) != value
+        return bool(answers.get(name))
 
     @property
     def project_verifiers(self) -> tuple[str, ...]:
@@ -386,10 +410,13 @@ def _check_fields(
         report(f"kind {item.kind!r} is not one of {', '.join(KINDS)}")
     if item.status not in STATUSES:
         report(f"status {item.status!r} is not one of {', '.join(STATUSES)}")
-    if item.option is not None and item.option not in options:
-        report(f"option {item.option!r} is not declared under options")
-    elif item.option is not None and options[item.option] == "planned" and item.status == "done":
-        report(f"cannot be done while its option {item.option!r} is only planned")
+    name = item.option_name
+    if item.option is not None and not _OPTION.fullmatch(item.option):
+        report(f"option {item.option!r} is not a question, name=value or name!=value")
+    elif name is not None and name not in options:
+        report(f"option {name!r} is not declared under options")
+    elif name is not None and options[name] == "planned" and item.status == "done":
+        report(f"cannot be done while its option {name!r} is only planned")
     for path in item.evidence:
         if not all(_PATH_PART.fullmatch(part) for part in path.split("/")):
             report(f"evidence {path!r} is not a relative path inside the project")

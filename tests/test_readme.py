@@ -104,7 +104,7 @@ def second_command_collecting_and_rendering() -> str:
     return (
         f"{install} && python -m pytest --collect-only -q"
         # -n 0: in one process, whose summary counts the deselected tests (workers' does not).
-        " && python -m pytest -q -n 0 tests/harness/test_readiness_report.py -k '3.11 and sqlite'"
+        " && python -m pytest -q -n 0 tests/harness/test_readiness_report.py -k '3.11 and local'"
     )
 
 

@@ -6,6 +6,10 @@ run`'s own command line (the Makefile passes it after `--`) on a free 127.0.0.1 
 migrated temporary SQLite database, or on DATABASE_URL when the environment sets one (CI's
 PostgreSQL). The gate is schemathesis's exit status: every check, 0 failures. The seed and the
 number of examples are fixed, so a red run is reproducible with the same command.
+
+It runs twice: anonymously (every protected operation must answer its documented 401, never a
+5xx; fewer examples, since each is refused before its input is read), then signed in as an admin
+(ci/credentials.py: how depends on the auth option), so every operation is exercised for real.
 """
 
 import argparse
@@ -19,7 +23,10 @@ import time
 import urllib.request
 from pathlib import Path
 
+from .credentials import admin_headers, identity_provider
+
 READY_TIMEOUT = 60.0  # seconds: start-up plus migrations on a cold machine
+ANONYMOUS_EXAMPLES = 10  # per operation, in the anonymous run
 STOP_TIMEOUT = 30.0  # the server's --timeout-graceful-shutdown plus a margin
 
 
@@ -71,7 +78,10 @@ def start_migration(environment: dict[str, str]) -> subprocess.Popen[bytes]:
     )
 
 
-def schemathesis(url: str, options: argparse.Namespace, reports: Path) -> int:
+def schemathesis(
+    url: str, options: argparse.Namespace, reports: Path, headers: dict[str, str], examples: int
+) -> int:
+    reports.mkdir(parents=True, exist_ok=True)
     command = [
         sys.executable,
         "-m",
@@ -83,7 +93,7 @@ def schemathesis(url: str, options: argparse.Namespace, reports: Path) -> int:
         "--workers",
         "1",  # one worker: the same seed then gives the same cases, run after run
         "--max-examples",
-        str(options.examples),
+        str(examples),
         "--seed",
         str(options.seed),
         "--phases",
@@ -95,6 +105,7 @@ def schemathesis(url: str, options: argparse.Namespace, reports: Path) -> int:
         "--report-junit-path",
         str(reports / "junit.xml"),
         "--no-color",
+        *(item for name, value in headers.items() for item in ("--header", f"{name}: {value}")),
     ]
     # Its caches (.hypothesis/, .schemathesis/) land in the working directory: keep them in build/.
     return subprocess.run(command, cwd=reports, check=False).returncode  # noqa: S603
@@ -111,13 +122,18 @@ def main(argv: list[str] | None = None) -> int:
     reports: Path = options.reports.resolve()
     reports.mkdir(parents=True, exist_ok=True)
 
-    with tempfile.TemporaryDirectory(prefix="contract-") as scratch:
-        environment = dict(os.environ)
+    with (
+        tempfile.TemporaryDirectory(prefix="contract-") as scratch,
+        identity_provider(dict(os.environ)) as provider,
+    ):
+        environment = {**os.environ, **provider}
         environment.setdefault("DATABASE_URL", f"sqlite+aiosqlite:///{scratch}/contract.db")
         # schemathesis sends thousands of requests from one address: under the default limit most
         # would be 429s and the operations would go untested. The limiter stays on (its headers
         # are part of every response), with a quota no run reaches, unless the caller set one.
         environment.setdefault("RATE_LIMIT_DEFAULT", "1000000/minute")
+        # The signed-in run may outlast a default 15-minute access token (auth = local).
+        environment.setdefault("ACCESS_TOKEN_MINUTES", "60")
         # Both import the app, which takes seconds: the server starts while the database is being
         # migrated (nothing touches the tables before it is ready and the migration has finished).
         migration = start_migration(environment)
@@ -133,7 +149,11 @@ def main(argv: list[str] | None = None) -> int:
             if migration.wait() != 0:
                 raise SystemExit(f"contract: the migration failed (exit {migration.returncode})")
             wait_until_ready(f"{url}/health/ready", server, log)
-            status = schemathesis(url, options, reports)
+            anonymous = reports / "anonymous"
+            status = schemathesis(url, options, anonymous, {}, ANONYMOUS_EXAMPLES)
+            if status == 0:
+                signed_in = admin_headers(url, environment)
+                status = schemathesis(url, options, reports, signed_in, options.examples)
         finally:
             stopped = stop(server)
     if status != 0:
@@ -142,7 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     if stopped != 0:
         print(f"contract: FAILED: the server exited {stopped} on SIGTERM; {log}", file=sys.stderr)
         return 1
-    print(f"contract: passed; report {reports / 'junit.xml'}, server log {log}")
+    junit = reports / "junit.xml"
+    print(f"contract: passed; reports {junit} and anonymous/{junit.name}, server log {log}")
     return 0
 
 

@@ -1,7 +1,9 @@
 """`make smoke URL=...`: the check after every deployment, against the service where it now runs.
 
 Read-only on purpose (it runs against production): liveness, readiness (the database answers),
-the security headers and request id the middleware adds, and one API call, the items list.
+the security headers and request id the middleware adds, and one API call, the items list: refused
+without credentials where the service authenticates (a 401 that says Bearer), and read with the
+Authorization header SMOKE_AUTHORIZATION holds when it is set (a CI secret: `Bearer <token>`).
 A service that does not answer fails in seconds with one line: each connection may take
 CONNECT_TIMEOUT, and the whole check no more than --deadline. The standard library only, so the
 check needs nothing the service does not already have.
@@ -10,11 +12,14 @@ check needs nothing the service does not already have.
 import argparse
 import http.client
 import json
+import os
 import sys
 import time
 import uuid
 from dataclasses import dataclass
 from urllib.parse import SplitResult, urlsplit
+
+from .credentials import REQUIRES_CREDENTIALS
 
 CONNECT_TIMEOUT = 2.0  # seconds
 # Names only: an ingress may rewrite a value (HSTS, say), but a missing header is a regression.
@@ -80,7 +85,7 @@ def expect_json(path: str, answer: Answer) -> object:
         raise SmokeError(f"GET {path}: the body is not JSON") from None
 
 
-def run_checks(client: Client) -> list[str]:
+def run_checks(client: Client, authorization: str | None = None) -> list[str]:
     request_id = f"smoke-{uuid.uuid4().hex}"
     live = client.get("/health/live", {"X-Request-ID": request_id})
     body = expect_json("/health/live", live)
@@ -102,10 +107,21 @@ def run_checks(client: Client) -> list[str]:
     expect_json("/health/ready", client.get("/health/ready"))
     passed.append("ready")
 
-    items = expect_json("/api/v1/items?limit=1", client.get("/api/v1/items?limit=1"))
-    if not isinstance(items, dict) or not isinstance(items.get("items"), list):
-        raise SmokeError("GET /api/v1/items: not an item page")
-    passed.append("items list")
+    items_path = "/api/v1/items?limit=1"
+    anonymous = client.get(items_path)
+    if REQUIRES_CREDENTIALS:
+        # Anyone may read this check's result, so the refusal is checked, never the data.
+        if anonymous.status != 401 or not anonymous.headers.get("www-authenticate"):
+            raise SmokeError(
+                f"GET {items_path} without credentials answered {anonymous.status}, not a 401"
+            )
+        passed.append("anonymous items list refused")
+    if authorization is not None or not REQUIRES_CREDENTIALS:
+        answer = client.get(items_path, {"Authorization": authorization} if authorization else {})
+        items = expect_json(items_path, answer)
+        if not isinstance(items, dict) or not isinstance(items.get("items"), list):
+            raise SmokeError("GET /api/v1/items: not an item page")
+        passed.append("items list")
     return passed
 
 
@@ -127,7 +143,8 @@ def main(argv: list[str] | None = None) -> int:
     options = parser.parse_args(argv)
     started = time.monotonic()
     try:
-        passed = run_checks(Client(parse_url(options.url), options.deadline))
+        client = Client(parse_url(options.url), options.deadline)
+        passed = run_checks(client, os.environ.get("SMOKE_AUTHORIZATION") or None)
     except SmokeError as failure:
         print(f"smoke: FAILED: {options.url}: {failure}", file=sys.stderr)
         return 1

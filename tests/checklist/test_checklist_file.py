@@ -199,8 +199,28 @@ def test_available_options_are_the_template_questions(checklist: Checklist) -> N
     assert planned & asked == set(), "copier.yml asks it now: mark the option available"
 
 
+def test_an_option_condition_names_a_choice_the_question_offers(checklist: Checklist) -> None:
+    questions = yaml.safe_load((REPO / "copier.yml").read_text(encoding="utf-8"))
+    offered = {}
+    for name, spec in questions.items():
+        if isinstance(spec, dict) and "choices" in spec:
+            choices = spec["choices"]
+            offered[name] = {
+                str(c) for c in (choices.values() if isinstance(choices, dict) else choices)
+            }
+    conditions = [item for item in checklist.items if item.option and "=" in item.option]
+    assert conditions, "no item uses a condition: this test would check nothing"
+    wrong = [
+        item.id
+        for item in conditions
+        if item.option_name not in offered
+        or item.option.rsplit("=", 1)[1] not in offered[item.option_name]  # type: ignore[union-attr]
+    ]
+    assert wrong == []
+
+
 def test_every_option_is_needed_by_an_item(checklist: Checklist) -> None:
-    used = {item.option for item in checklist.items}
+    used = {item.option_name for item in checklist.items}
     assert set(checklist.options) - used == set()
 
 
@@ -276,7 +296,7 @@ def applies(item: Item, answers: dict[str, Any]) -> bool:
     An option copier.yml does not ask yet applies nowhere; its items' evidence, if any, must
     still exist, so it is checked against every combination.
     """
-    return item.option is None or item.option not in answers or bool(answers[item.option])
+    return item.option_name not in answers or item.applies_to(answers)
 
 
 def frozen(answers: dict[str, Any]) -> tuple[tuple[str, Any], ...]:

@@ -99,6 +99,9 @@ def test_a_valid_document_loads() -> None:
         ({"evidence": ["/etc/passwd"]}, "evidence '/etc/passwd' is not a relative path"),
         ({"option": "kubernetes"}, "option 'kubernetes' is not declared under options"),
         ({"option": "auth"}, "cannot be done while its option 'auth' is only planned"),
+        ({"option": "auth!=none"}, "cannot be done while its option 'auth' is only planned"),
+        ({"option": "cache=redis"}, "option 'cache' is not declared under options"),
+        ({"option": "auth=="}, "option 'auth==' is not a question, name=value or name!=value"),
         ({"status": "partial"}, "a partial item needs a note"),
         ({"sources": []}, "an item no seed asks for needs a note"),
         ({"owner": "me"}, "unknown key 'owner'"),
@@ -109,6 +112,33 @@ def test_a_valid_document_loads() -> None:
 )
 def test_the_loader_refuses(change: dict[str, Any], message: str) -> None:
     assert message in problems_with(change)
+
+
+@pytest.mark.parametrize(
+    ("option", "answers", "applies"),
+    [
+        (None, {}, True),
+        ("tracing", {"tracing": True}, True),
+        ("tracing", {"tracing": False}, False),
+        ("database", {"database": "sqlite"}, True),  # a choice is always made
+        ("auth=local", {"auth": "local"}, True),
+        ("auth=local", {"auth": "oidc"}, False),
+        ("auth=local", {}, False),
+        ("auth!=none", {"auth": "oidc"}, True),
+        ("auth!=none", {"auth": "none"}, False),
+        ("auth!=none", {}, False),  # not asked: applies nowhere
+        ("python_version=3.12", {"python_version": "3.12"}, True),
+    ],
+)
+def test_an_option_condition_says_which_projects_the_item_is_for(
+    option: str | None, answers: dict[str, Any], applies: bool
+) -> None:
+    document = copy.deepcopy(VALID)
+    document["options"] |= {"tracing": "available", "python_version": "available"}
+    document["items"][1]["option"] = option
+    item = parse_checklist(document).items[1]
+    assert item.applies_to(answers) is applies
+    assert item.option_name == (option and option.split("!")[0].split("=")[0])
 
 
 @pytest.mark.parametrize(

@@ -42,6 +42,7 @@ def project(
             generated.database_url = cleanup.enter_context(fresh_postgres_database("live"))
             generated.test_database_url = cleanup.enter_context(fresh_postgres_database("tests"))
         generated.run("make", "install")
+        cleanup.enter_context(generated.identity_provider())
         yield generated
 
 
@@ -49,11 +50,14 @@ def project(
 def service(
     project: GeneratedProject, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningService]:
-    """The project served by its own `make migrate` and `make run`, on a free port."""
+    """The project served by its own `make migrate` and `make run`, on a free port; its `client`
+    is signed in as an admin, its `anonymous` client is not."""
     project.run("make", "migrate")
     port = free_port()
     log_path = tmp_path_factory.mktemp("logs") / "service.log"
     with serve(
         project, ["make", "--silent", "run", f"PORT={port}"], port=port, log_path=log_path
     ) as running:
+        # Signed in as an admin, as the project's own CI steps sign in (ci/credentials.py).
+        running.client.headers.update(project.admin_headers(running.url))
         yield running

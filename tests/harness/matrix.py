@@ -1,20 +1,20 @@
 """The option sets the harness renders: pairwise coverage of copier.yml's code-affecting options.
 
-The axes are every question with `choices` (python_version, database) and every bool question
+The axes are every question with `choices` (python_version, database, auth) and every bool question
 except the manifest-only ones (MANIFEST_ONLY: test_manifests.py renders every combination of those
 without an install). Rendering the full product would grow by a factor with every option
-(3 x 2 x 2 x 2 = 24 installs today); instead the sets cover every PAIR of values of any two axes
+(3 x 2 x 3 x 2 x 2 = 72 installs today); instead the sets cover every PAIR of values of any two axes
 (python_version=3.13 with tracing=true, database=postgresql with error_tracking=false, ...), which
 is where most option interactions show. The sets are chosen by a small deterministic greedy
 generator: the default answers first, then, as long as a pair is uncovered, the combination that
-covers the most uncovered pairs (the first in product order on a tie). Today that is 6 sets, the
-minimum for a 3-valued and a 2-valued axis. A new choice or bool question becomes an axis here with
-no harness change.
+covers the most uncovered pairs (the first in product order on a tie). Today that is 9 sets, the
+minimum for two 3-valued axes (python_version and auth). A new choice or bool question becomes an
+axis here with no harness change.
 
-Ids name every value, `python_version=3.11,database=sqlite,tracing=false,error_tracking=false`.
-pytest's -k grammar refuses `=`, so select by values: each python_version x database pair is in
-exactly one set, and `-k "3.11 and sqlite"` picks the default set, `-k "3.12 and postgresql"`
-another (printed by `pytest tests/harness --collect-only -q`).
+Ids name every value, `python_version=3.11,database=sqlite,auth=local,tracing=false,...`.
+pytest's -k grammar refuses `=`, so select by values: each python_version x auth pair is in
+exactly one set, and `-k "3.11 and local"` picks the default set, `-k "3.12 and oidc"` another
+(printed by `pytest tests/harness --collect-only -q`).
 """
 
 import itertools

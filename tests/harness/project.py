@@ -27,6 +27,23 @@ RATE_LIMITS = {
 }
 
 
+# The project's own ci/credentials.py, as its CI steps use it (how depends on the auth option):
+# an identity provider kept running while stdin is open (oidc: the test issuer; else nothing),
+# and the headers of a new admin on a served project.
+_IDENTITY_PROVIDER = """
+import json, os, sys
+from ci.credentials import identity_provider
+with identity_provider(dict(os.environ)) as provided:
+    print(json.dumps(provided), flush=True)
+    sys.stdin.read()
+"""
+_ADMIN_HEADERS = """
+import json, os, sys
+from ci.credentials import admin_headers
+print(json.dumps(admin_headers(sys.argv[1], dict(os.environ))))
+"""
+
+
 @dataclass
 class GeneratedProject:
     path: Path
@@ -76,6 +93,35 @@ class GeneratedProject:
             )
         return result
 
+    @contextmanager
+    def identity_provider(self) -> Iterator[None]:
+        """Run the project's identity provider for tests (ci/credentials.py) for the block, with
+        what the service needs to trust it (OIDC_ISSUER, ...) added to `env`."""
+        python = str(self.path / ".venv" / "bin" / "python")
+        process = subprocess.Popen(
+            [python, "-c", _IDENTITY_PROVIDER],
+            cwd=self.path,
+            env=self.service_env(),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert process.stdin is not None
+        assert process.stdout is not None
+        try:
+            self.env.update(json.loads(process.stdout.readline()))
+            yield
+        finally:
+            process.stdin.close()
+            process.wait(timeout=10)
+
+    def admin_headers(self, url: str) -> dict[str, str]:
+        """The headers of a new admin of the service at `url` (its database: service_env's)."""
+        python = str(self.path / ".venv" / "bin" / "python")
+        result = self.run(python, "-c", _ADMIN_HEADERS, url, timeout=60)
+        headers: dict[str, str] = json.loads(result.stdout)
+        return headers
+
     def snapshot(self) -> dict[str, bytes]:
         """Every file a user would commit, by relative path."""
         skipped = {".venv", ".git", ".mypy_cache", ".ruff_cache", ".pytest_cache", "__pycache__"}
@@ -95,9 +141,11 @@ class RunningService:
     log_path: Path
     process: subprocess.Popen[bytes]
     client: httpx.Client = field(init=False)
+    anonymous: httpx.Client = field(init=False)  # never given credentials
 
     def __post_init__(self) -> None:
         self.client = httpx.Client(base_url=self.url, timeout=10)
+        self.anonymous = httpx.Client(base_url=self.url, timeout=10)
 
     def log_lines(self) -> list[dict[str, Any]]:
         """Every stdout line, parsed: a line that is not JSON fails the parse, on purpose."""
@@ -107,6 +155,7 @@ class RunningService:
     def stop(self, sig: int = signal.SIGTERM) -> int:
         """Signal the server's process group and wait for it; returns the exit code."""
         self.client.close()
+        self.anonymous.close()
         if self.process.poll() is None:
             os.killpg(self.process.pid, sig)
             try:

@@ -1,14 +1,18 @@
 """Rate limiting as each option set serves it (`make run`): the draft's fields and the 429.
 
-Bounded: every request here names its own client in X-Forwarded-For, which the served project
-honours from 127.0.0.1 (its default trusted proxy), so no other test's traffic shares these quotas
-and they start full. The 429 comes from the path with a quota of 3 (project.py: RATE_LIMITS), not
-from the shared default, which the load tests need raised.
+Bounded: every anonymous request here names its own client in X-Forwarded-For, which the served
+project honours from 127.0.0.1 (its default trusted proxy), and every signed-in one is a new admin,
+so no other test's traffic shares these quotas and they start full. The 429 comes from the path
+with a quota of 3 (project.py: RATE_LIMITS), not from the shared default, which the load tests
+need raised.
 """
 
 import uuid
 
-from .project import RATE_LIMITED_PATH, RATE_LIMITS, RunningService
+import httpx
+import pytest
+
+from .project import RATE_LIMITED_PATH, RATE_LIMITS, GeneratedProject, RunningService
 
 DEFAULT_QUOTA = int(RATE_LIMITS["RATE_LIMIT_DEFAULT"].split("/")[0])
 
@@ -19,26 +23,42 @@ def new_client() -> dict[str, str]:
     return {"X-Forwarded-For": f"198.18.{suffix % 256}.{suffix // 256 % 256}"}
 
 
+# Counted under the default policy, answered 404 whoever asks: no route has this path.
+COUNTED_PATH = "/harness/counted"
+
+
 def test_the_default_policy_counts_down_per_client(service: RunningService) -> None:
     client = new_client()
     fields = [
         (response.status_code, response.headers["ratelimit-policy"], response.headers["ratelimit"])
-        for response in (service.client.get("/api/v1/items", headers=client) for _ in range(2))
+        for response in (service.anonymous.get(COUNTED_PATH, headers=client) for _ in range(2))
     ]
     policy = f'"default";q={DEFAULT_QUOTA};w=60'
     assert fields == [
-        (200, policy, f'"default";r={DEFAULT_QUOTA - 1};t=60'),
-        (200, policy, f'"default";r={DEFAULT_QUOTA - 2};t=60'),
+        (404, policy, f'"default";r={DEFAULT_QUOTA - 1};t=60'),
+        (404, policy, f'"default";r={DEFAULT_QUOTA - 2};t=60'),
     ]
     # Another client's quota is its own, full.
-    other = service.client.get("/api/v1/items", headers=new_client())
+    other = service.anonymous.get(COUNTED_PATH, headers=new_client())
     assert other.headers["ratelimit"] == f'"default";r={DEFAULT_QUOTA - 1};t=60'
+
+
+def test_a_signed_in_caller_keeps_one_quota_across_addresses(
+    project: GeneratedProject, service: RunningService
+) -> None:
+    if project.answers["auth"] == "none":
+        pytest.skip("auth = none: no caller is signed in, every quota is per address")
+    with httpx.Client(base_url=service.url, headers=project.admin_headers(service.url)) as admin:
+        remaining = [
+            admin.get("/api/v1/items", headers=new_client()).headers["ratelimit"] for _ in range(2)
+        ]
+    assert remaining == [f'"default";r={DEFAULT_QUOTA - n};t=60' for n in (1, 2)]
 
 
 def test_past_a_quota_the_answer_is_a_429_problem(service: RunningService) -> None:
     client = new_client()
     # The limiter counts before routing: this path has no route (404), but a quota of its own.
-    answered = [service.client.get(RATE_LIMITED_PATH, headers=client) for _ in range(4)]
+    answered = [service.anonymous.get(RATE_LIMITED_PATH, headers=client) for _ in range(4)]
     assert [response.status_code for response in answered] == [404, 404, 404, 429]
     assert [response.headers["ratelimit"] for response in answered] == [
         f'"{RATE_LIMITED_PATH}";r={remaining};t=60' for remaining in (2, 1, 0, 0)
@@ -54,6 +74,6 @@ def test_past_a_quota_the_answer_is_a_429_problem(service: RunningService) -> No
 
 def test_probes_and_metrics_carry_no_rate_limit(service: RunningService) -> None:
     for path in ("/health/live", "/health/ready", "/metrics"):
-        response = service.client.get(path, headers=new_client())
+        response = service.anonymous.get(path, headers=new_client())
         assert response.status_code == 200, path
         assert "ratelimit" not in response.headers, path

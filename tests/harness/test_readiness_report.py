@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 import yaml
 
+from generator.checklist import load_checklist
+
 from .conftest import OPTION_SETS, render
 from .matrix import REPO
 
@@ -40,11 +42,8 @@ def answers_of(project: Path) -> dict[str, Any]:
 
 def applicable_items(project: Path) -> list[dict[str, Any]]:
     answers = answers_of(project)
-    return [
-        item
-        for item in checklist()["items"]
-        if item["option"] is None or answers.get(item["option"])
-    ]
+    listed = {item.id for item in load_checklist().items if item.applies_to(answers)}
+    return [item for item in checklist()["items"] if item["id"] in listed]
 
 
 def defines_test(path: Path, name: str) -> bool:

@@ -5,7 +5,8 @@ uv on PATH. Everything after that runs as in a new terminal: no uv, no pre-commi
 database URLs set, so the Makefile must find uv in .venv on its own. The README varies with the
 database only, so one option set per database is enough. The only change made to a command is the
 port: the service listens on a free one (`PORT` in the environment, which the Makefile reads), and
-the README's curl lines are pointed at it.
+the README's curl lines are pointed at it. The "Try it" block runs as one script in one shell, as
+a user pastes it, so its `TOKEN=...` line carries over to the calls after it.
 """
 
 import json
@@ -49,13 +50,17 @@ NEEDS_AN_ENGINE = {
     "docker compose down": "tests/harness/test_container.py checks compose.yaml (compose spec)",
     "make image": "test_make_image_builds_the_dockerfile; test_container.py builds it with podman",
 }
-# What each curl line of "Try it" must print, by a piece of its URL.
-CURL_OUTPUT_CHECKS: dict[str, Callable[[str], bool]] = {
+# What each line of "Try it" must print, by a piece of it.
+TRY_IT_CHECKS: dict[str, Callable[[str], bool]] = {
+    "| make user EMAIL=admin@example.com ROLE=admin": lambda out: "admin@example.com" in out,
+    "TOKEN=$(curl -s localhost:8000/api/v1/auth/token": lambda out: out.strip() == "",
     "-X POST localhost:8000/api/v1/items": lambda out: json.loads(out)["name"] == "lamp",
     "/api/v1/items?sort=-price_cents": lambda out: json.loads(out)["items"][0]["name"] == "lamp",
     "/health/ready": lambda out: json.loads(out)["checks"] == {"database": "ok"},
     "/metrics": lambda out: 'http_requests_total{method="POST",route="/api/v1/items"' in out,
 }
+# Printed between the lines of the Try it script, to split its output per line.
+LINE_MARK = "@@@ readme line"
 
 
 def readme_option_sets() -> dict[str, dict[str, Any]]:
@@ -157,6 +162,12 @@ class ReadmeProject:
 
     def lines(self, wanted: Callable[[str], bool]) -> list[str]:
         return [command for command in self.commands if wanted(bare(command))]
+
+    def try_it(self) -> list[str]:
+        """The lines of the README's "Try it" block: the one that calls the running service."""
+        readme = (self.path / "README.md").read_text()
+        (block,) = [b for b in re.findall(r"```sh\n(.*?)```", readme, re.S) if README_PORT in b]
+        return [command for command in self.commands if command in block]
 
     def line(self, wanted: str) -> str:
         (found,) = self.lines(lambda command: command == wanted)
@@ -292,13 +303,12 @@ def test_every_command_the_readme_shows_is_run_or_accounted_for(
     run_here = {"make install", "make migrate", "make run", "make test", "make lint"}
     run_here |= {"make format", "make hooks"}
     shown = {bare(command) for command in readme_project.commands}
-    curls = {command for command in shown if command.startswith("curl ")}
+    try_it = {bare(command) for command in readme_project.try_it()}
     createdb = {command for command in shown if command.startswith("createdb ")}
-    assert shown - curls - createdb == run_here | NEEDS_AN_ENGINE.keys()
-    assert len(curls) == len(CURL_OUTPUT_CHECKS)
-    for curl in curls:
-        assert README_PORT in curl, curl
-        assert sum(piece in curl for piece in CURL_OUTPUT_CHECKS) == 1, curl
+    assert shown - try_it - createdb == run_here | NEEDS_AN_ENGINE.keys()
+    assert len(try_it) == len(TRY_IT_CHECKS)
+    for line in try_it:
+        assert sum(piece in line for piece in TRY_IT_CHECKS) == 1, line
     database = yaml.safe_load((readme_project.path / ".copier-answers.yml").read_text())
     assert len(createdb) == (database["database"] == "postgresql")
 
@@ -310,11 +320,17 @@ def test_migrate_run_and_try_it_from_a_new_shell(
     for createdb in readme_project.lines(lambda command: command.startswith("createdb ")):
         run(createdb, readme_project.path, env)
     run(readme_project.line("make migrate"), readme_project.path, env)
+    lines = readme_project.try_it()
     with make_run(readme_project, tmp_path / "run.log") as running:
-        for curl in readme_project.lines(lambda command: command.startswith("curl ")):
-            output = run(curl.replace(README_PORT, f"localhost:{running.port}"), tmp_path, env)
-            (check,) = [check for piece, check in CURL_OUTPUT_CHECKS.items() if piece in curl]
-            assert check(output), f"{curl}\n{output}"
+        script = "set -e -o pipefail\n" + "".join(
+            f"echo '{LINE_MARK}'\n{line.replace(README_PORT, f'localhost:{running.port}')}\n"
+            for line in lines
+        )
+        outputs = run(script, readme_project.path, env).split(LINE_MARK + "\n")[1:]
+        assert len(outputs) == len(lines)
+        for line, output in zip(lines, outputs, strict=True):
+            (check,) = [check for piece, check in TRY_IT_CHECKS.items() if piece in bare(line)]
+            assert check(output), f"{line}\n{output}"
         running.signal_server("server")
         assert running.wait() == 0, running.output()[-3000:]
     assert "Application shutdown complete." in running.output()

@@ -12,7 +12,7 @@ import select
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -56,6 +56,13 @@ def _exchange(address: tuple[str, int], request: bytes) -> bytes:
 def _request(method: str, target: str, host: str = "127.0.0.1", extra: str = "") -> bytes:
     head = f"{method} {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n{extra}\r\n"
     return head.encode()
+
+
+def _signed_in(client_headers: Mapping[str, str]) -> str:
+    """The raw header lines of the client's credentials (an admin's; none with auth = none)."""
+    return "".join(
+        f"{name}: {value}\r\n" for name, value in client_headers.items() if name == "authorization"
+    )
 
 
 def _status(response: bytes) -> int:
@@ -146,7 +153,8 @@ def test_13000_query_parameters_are_a_fast_400(service: RunningService) -> None:
 @pytest.mark.parametrize("path", ["/health/live", "/api/v1/items"])
 def test_head_is_answered_like_get_without_a_body(service: RunningService, path: str) -> None:
     got = service.client.get(path)
-    head = _exchange(_address(service.url), _request("HEAD", path))
+    credentials = _signed_in(service.client.headers)
+    head = _exchange(_address(service.url), _request("HEAD", path, extra=credentials))
     headers, _, body = head.partition(b"\r\n\r\n")
     assert _status(head) == got.status_code == 200
     assert body == b""
@@ -183,6 +191,7 @@ def deployed(
     command = ["env", *settings, "make", "--silent", "run", f"PORT={port}"]
     log_path = tmp_path_factory.mktemp("deployed") / "service.log"
     with serve(project, command, port=port, log_path=log_path) as running:
+        running.client.headers.update(project.admin_headers(running.url))
         yield running
 
 
@@ -197,8 +206,9 @@ def test_a_stalled_body_is_a_408_within_the_timeout(deployed: RunningService) ->
 
 def test_a_foreign_host_is_a_400_problem(deployed: RunningService) -> None:
     address = _address(deployed.url)
-    assert _status(_exchange(address, _request("GET", "/api/v1/items"))) == 200
-    response = _exchange(address, _request("GET", "/api/v1/items", "evil.example"))
+    credentials = _signed_in(deployed.client.headers)
+    assert _status(_exchange(address, _request("GET", "/api/v1/items", extra=credentials))) == 200
+    response = _exchange(address, _request("GET", "/api/v1/items", "evil.example", credentials))
     assert _status(response) == 400
     assert _problem(response)["instance"] == "/api/v1/items"
     # Probes call pods by address: they are served whatever the Host.
