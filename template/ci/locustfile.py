@@ -19,19 +19,22 @@ from locust import HttpUser, between, events, task
 
 # Locust puts the locustfile's directory on sys.path, not the project's: ci.credentials needs it.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from ci.credentials import admin_headers  # noqa: E402
+from ci.credentials import admin_headers
 
 ITEMS = "/api/v1/items"
 HEADERS: dict[str, str] = {}
 
 
-@events.test_start.add_listener
 def sign_in(environment: Any, **_: Any) -> None:
     authorization = os.environ.get("LOAD_AUTHORIZATION")
     if authorization:
         HEADERS["Authorization"] = authorization
     else:
         HEADERS.update(admin_headers(environment.host, dict(os.environ)))
+
+
+# Once, before the first user starts (locust does not annotate its event hooks).
+events.test_start.add_listener(sign_in)  # type: ignore[no-untyped-call]
 
 
 class ServiceUser(HttpUser):

@@ -94,6 +94,14 @@ _SHARED_PROCESSORS: list[structlog.types.Processor] = [
 ]
 
 
+# Tracebacks as JSON, without each frame's local variables: those hold the request's headers
+# (a bearer token, an API key), a password being checked and the settings' secrets, which
+# redaction.py cannot find inside the frames' rendered text.
+_TRACEBACKS = structlog.processors.ExceptionRenderer(
+    structlog.tracebacks.ExceptionDictTransformer(show_locals=False)
+)
+
+
 def json_handler() -> logging.Handler:
     """A stdlib handler writing our JSON lines to stdout.
 
@@ -106,7 +114,7 @@ def json_handler() -> logging.Handler:
             foreign_pre_chain=_SHARED_PROCESSORS,
             processors=[
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                structlog.processors.dict_tracebacks,
+                _TRACEBACKS,
                 _leading_keys_first,
                 _render,
             ],
@@ -136,7 +144,7 @@ def configure_logging(
     structlog.configure(
         processors=[
             *_SHARED_PROCESSORS,
-            structlog.processors.dict_tracebacks,
+            _TRACEBACKS,
             _leading_keys_first,
             _render,
         ],
