@@ -118,7 +118,7 @@ def test_the_two_commands_work_in_sequence(tmp_path: Path) -> None:
     try:
         response = wait_until_ready(process, first_log)
         assert response.status_code == 200
-        assert response.json()["checks"] == {"database": "ok"}
+        assert response.json()["checks"] == {"database": "ok", "schema": "ok"}
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)

@@ -400,7 +400,7 @@ def test_image_migrates_serves_and_drains_on_sigterm_as_a_pod(built_image: Built
             _wait_until_live(podman, name, client)
             assert client.get("/health/ready").json() == {
                 "status": "ok",
-                "checks": {"database": "ok"},
+                "checks": {"database": "ok", "schema": "ok"},
             }
             created = client.post("/api/v1/items", json={"name": "lamp", "price_cents": 2500})
             assert created.status_code == 201, created.text  # the volume is writable by the uid

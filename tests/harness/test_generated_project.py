@@ -124,7 +124,7 @@ def test_service_answers_for_real(service: RunningService) -> None:
 
     ready = client.get("/health/ready")
     assert ready.status_code == 200, ready.text
-    assert ready.json()["checks"] == {"database": "ok"}
+    assert ready.json()["checks"] == {"database": "ok", "schema": "ok"}
 
     name = f"harness item {uuid.uuid4().hex[:8]}"
     created = client.post("/api/v1/items", json={"name": name, "price_cents": 1999, "quantity": 2})

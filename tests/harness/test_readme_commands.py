@@ -56,7 +56,7 @@ TRY_IT_CHECKS: dict[str, Callable[[str], bool]] = {
     "TOKEN=$(curl -s localhost:8000/api/v1/auth/token": lambda out: out.strip() == "",
     "-X POST localhost:8000/api/v1/items": lambda out: json.loads(out)["name"] == "lamp",
     "/api/v1/items?sort=-price_cents": lambda out: json.loads(out)["items"][0]["name"] == "lamp",
-    "/health/ready": lambda out: json.loads(out)["checks"] == {"database": "ok"},
+    "/health/ready": lambda out: json.loads(out)["checks"] == {"database": "ok", "schema": "ok"},
     "/metrics": lambda out: 'http_requests_total{method="POST",route="/api/v1/items"' in out,
 }
 # Printed between the lines of the Try it script, to split its output per line.

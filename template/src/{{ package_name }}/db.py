@@ -6,11 +6,11 @@ request shares one transaction and nothing leaks between requests. Schema change
 Alembic migrations (migrations/), never `create_all`.
 """
 
-from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
-from sqlalchemy import MetaData, text
+from sqlalchemy import Connection, MetaData
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 
@@ -24,6 +24,9 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+T = TypeVar("T")
 
 
 class Base(DeclarativeBase):
@@ -42,9 +45,10 @@ def create_engine(settings: Settings) -> AsyncEngine:
     return create_async_engine(settings.database_url, **options)
 
 
-async def ping(engine: AsyncEngine) -> None:
+async def inspect(engine: AsyncEngine, check: Callable[[Connection], T]) -> T:
+    """`check` on a connection from the pool: readiness reads the schema's revision with it."""
     async with engine.connect() as connection:
-        await connection.execute(text("SELECT 1"))
+        return await connection.run_sync(check)
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:

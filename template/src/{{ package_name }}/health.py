@@ -1,8 +1,9 @@
 """Health endpoints for orchestrators: liveness and readiness are different questions.
 
 Why: liveness ("is the process stuck?") must not touch dependencies, or a database outage would get
-every pod restarted; readiness ("can it serve now?") checks the database so traffic is routed away
-while it cannot, with a problem document saying what failed.
+every pod restarted; readiness ("can it serve now?") checks that the database answers and holds the
+schema this release needs (schema.py), so traffic is routed away while it cannot serve, with a
+problem document saying what failed.
 """
 
 import asyncio
@@ -14,9 +15,10 @@ from pydantic import BaseModel
 from starlette.responses import Response
 
 from .about import VERSION
-from .db import ping
+from .db import inspect
 from .openapi import problem_responses
 from .problems import problem_response
+from .schema import schema_problem
 
 router = APIRouter(prefix="/health", tags=["health"])
 _logger = structlog.get_logger("health")
@@ -42,8 +44,11 @@ async def ready(request: Request) -> Readiness | Response:
     timeout = request.state.settings.readiness_timeout_seconds
     try:
         async with asyncio.timeout(timeout):
-            await ping(request.state.engine)
+            problem = await inspect(request.state.engine, schema_problem)
     except Exception as error:  # Any failure means "not ready"; the reason goes to the log.
         _logger.warning("readiness check failed", error=repr(error))
         return problem_response(request, 503, detail="The database is not reachable.")
-    return Readiness(checks={"database": "ok"})
+    if problem is not None:
+        _logger.warning("readiness check failed", error=problem)
+        return problem_response(request, 503, detail=problem)
+    return Readiness(checks={"database": "ok", "schema": "ok"})

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..settings import Settings
+from . import events
 from .principal import Principal
 
 PRINCIPAL = "principal"  # scope["state"] keys this layer sets
@@ -93,4 +94,5 @@ class AuthenticationMiddleware:
                     state[PRINCIPAL] = await authenticator.authenticate(credentials)
                 except CredentialsRefusedError as refusal:
                     state[REFUSAL] = str(refusal)
+                    events.credentials_refused(reason=str(refusal))
         await self.app(scope, receive, send)

@@ -9,7 +9,7 @@ Anonymous or refused credentials are a 401 with `WWW-Authenticate: Bearer`; a ca
 permission is a 403, logged as a security event (events.py).
 """
 
-from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Annotated, Any
 
@@ -60,14 +60,22 @@ async def current_principal(
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
-def require(permission: Permission) -> Callable[[Principal], Awaitable[Principal]]:
-    async def has_permission(principal: CurrentPrincipal) -> Principal:
-        if permission not in principal.permissions:
-            events.permission_denied(subject=principal.subject, permission=permission)
-            raise PermissionDeniedError(f"This needs the {permission!s} permission.")
+@dataclass(frozen=True)
+class Require:
+    """The dependency `require(permission)` returns; tests/test_access_control.py reads
+    `permission` off each route's dependencies to hold docs/access-control.md to the code."""
+
+    permission: Permission
+
+    async def __call__(self, principal: CurrentPrincipal) -> Principal:
+        if self.permission not in principal.permissions:
+            events.permission_denied(subject=principal.subject, permission=self.permission)
+            raise PermissionDeniedError(f"This needs the {self.permission!s} permission.")
         return principal
 
-    return has_permission
+
+def require(permission: Permission) -> Require:
+    return Require(permission)
 
 
 CanReadItems = Annotated[Principal, Depends(require(Permission.ITEMS_READ))]
