@@ -14,7 +14,13 @@ def create(client: TestClient, name: str, price_cents: int = 100, **fields: Any)
 
 
 def test_create_get_replace_delete(client: TestClient) -> None:
-    created = create(client, "lamp", 2500, description="a desk lamp", quantity=3)
+    response = client.post(
+        ITEMS,
+        json={"name": "lamp", "price_cents": 2500, "description": "a desk lamp", "quantity": 3},
+    )
+    assert response.status_code == 201
+    created = response.json()
+    assert response.headers["location"] == f"{ITEMS}/{created['id']}"
     assert created["name"] == "lamp"
     assert created["created_at"].endswith(("Z", "+00:00"))
 
@@ -98,6 +104,18 @@ def test_list_rejects_out_of_bounds_parameters(client: TestClient, params: dict[
     response = client.get(ITEMS, params=params)
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize("path", [ITEMS, f"{ITEMS}/1"])
+def test_unknown_query_parameters_are_a_422_naming_them(client: TestClient, path: str) -> None:
+    # A misspelt filter must not be answered as if it had been applied.
+    response = client.get(
+        path, params={"colour": "red", "limit": "5"} if path == ITEMS else {"x": 1}
+    )
+    assert response.status_code == 422
+    errors = response.json()["errors"]
+    name = "colour" if path == ITEMS else "x"
+    assert errors == [{"loc": ["query", name], "msg": "Unknown parameter", "type": "unknown"}]
 
 
 @pytest.mark.parametrize(

@@ -1,15 +1,20 @@
 """Query strings read exactly as the OpenAPI document describes them.
 
-Why: by default a repeated parameter (`?limit=1&limit=5`) silently keeps the last value and
-`?limit=1.0` passes as an integer, so a client's mistake is answered as if it were a valid request.
-Here both are a 422 problem: one value per parameter, integers written as integers.
+Why: by default a repeated parameter (`?limit=1&limit=5`) silently keeps the last value,
+`?limit=1.0` passes as an integer and an unknown one (`?colour=red`, a typo of a filter) is ignored,
+so a client's mistake is answered as if it were a valid request. Here all three are a 422 problem:
+only the parameters the route declares, one value each, integers written as integers.
 """
 
 import re
 from collections import Counter
+from collections.abc import Callable
+from typing import Any
 
 from fastapi import Request
+from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from pydantic import BeforeValidator
 
 _INTEGER = re.compile(r"[+-]?[0-9]+")
@@ -26,16 +31,36 @@ def _integer_text(value: object) -> object:
 INTEGER_ONLY = BeforeValidator(_integer_text)
 
 
-async def reject_repeated_parameters(request: Request) -> None:
-    """A router dependency; routes that take a list from the query string must not use it."""
+def _query_parameters(dependant: Dependant) -> frozenset[str]:
+    own = frozenset(parameter.alias for parameter in dependant.query_params)
+    return own.union(*(_query_parameters(child) for child in dependant.dependencies))
+
+
+# By endpoint: the routes themselves are not hashable, and an endpoint's parameters never change.
+_DECLARED: dict[Callable[..., Any], frozenset[str]] = {}
+
+
+def _declared(route: APIRoute) -> frozenset[str]:
+    """The query parameters a route declares (its own and its dependencies'), read once."""
+    if route.endpoint not in _DECLARED:
+        _DECLARED[route.endpoint] = _query_parameters(route.dependant)
+    return _DECLARED[route.endpoint]
+
+
+async def check_query_parameters(request: Request) -> None:
+    """A router dependency: unknown and repeated parameters are a 422 (routes that take a list
+    from the query string must not use it)."""
     # Counted in one pass: `names.count(name)` for each name was quadratic, and 13,000 parameters
     # held the event loop for seconds (security/request_limits.py also caps their number).
     counts = Counter(name for name, _ in request.query_params.multi_items())
-    repeated = sorted(name for name, count in counts.items() if count > 1)
-    if repeated:
-        raise RequestValidationError(
-            [
-                {"loc": ("query", name), "msg": "Parameter must be given once", "type": "repeated"}
-                for name in repeated
-            ]
-        )
+    declared = _declared(request.scope["route"])
+    errors = [
+        {"loc": ("query", name), "msg": "Unknown parameter", "type": "unknown"}
+        for name in sorted(counts.keys() - declared)
+    ] + [
+        {"loc": ("query", name), "msg": "Parameter must be given once", "type": "repeated"}
+        for name, count in sorted(counts.items())
+        if count > 1 and name in declared
+    ]
+    if errors:
+        raise RequestValidationError(errors)

@@ -2,27 +2,36 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, status
+from fastapi import APIRouter, Depends, Path, Query, Response, status
 
 from ..auth.permissions import CanReadItems, CanWriteItems
 from ..db import SessionDep
 from ..openapi import problem_responses
-from ..query import INTEGER_ONLY, reject_repeated_parameters
+from ..query import INTEGER_ONLY, check_query_parameters
 from . import service
 from .schemas import MAX_INT32, NO_NUL, ItemIn, ItemOut, ItemPage, ItemSort
 
 router = APIRouter(
-    prefix="/api/v1/items", tags=["items"], dependencies=[Depends(reject_repeated_parameters)]
+    prefix="/api/v1/items", tags=["items"], dependencies=[Depends(check_query_parameters)]
 )
 
 ItemId = Annotated[int, Path(ge=1, le=MAX_INT32), INTEGER_ONLY]
 MAX_PAGE_SIZE = 100
 MAX_OFFSET = 1_000_000
+LOCATION = {"description": "The new item's path", "schema": {"type": "string"}}
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, responses=problem_responses(409))
-async def create_item(data: ItemIn, session: SessionDep, _: CanWriteItems) -> ItemOut:
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    responses={201: {"headers": {"Location": LOCATION}}, **problem_responses(409)},
+)
+async def create_item(
+    data: ItemIn, session: SessionDep, response: Response, _: CanWriteItems
+) -> ItemOut:
     item = await service.create_item(session, data=data)
+    # A path, not an absolute URL: one built from the Host header would point where a client says.
+    response.headers["Location"] = f"{router.prefix}/{item.id}"
     return ItemOut.model_validate(item)
 
 
