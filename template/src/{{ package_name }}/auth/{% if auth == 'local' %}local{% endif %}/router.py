@@ -2,13 +2,14 @@
 
 Thin on purpose: each parses its input, calls users.py or sessions.py and shapes the answer.
 The sign-in form is OAuth 2.0's password grant (RFC 6749 section 4.3), so /docs' "Authorize"
-button and standard clients work; token responses are never cached (Cache-Control: no-store).
+button and standard clients work. Token responses are never cached: security/headers.py sends
+`Cache-Control: no-store` on every API response.
 """
 
 from http import HTTPStatus
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request, Response, status
+from fastapi import APIRouter, Depends, Form, Request, status
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 
 from ...db import SessionDep
@@ -23,7 +24,6 @@ from .schemas import RefreshIn, TokenOut, UserOut
 SIGN_IN_PATH = "/api/v1/auth/token"
 BEARER_SCHEME = OAuth2PasswordBearer(tokenUrl=SIGN_IN_PATH, auto_error=False)
 API_KEY_SCHEME = APIKeyHeader(name="X-API-Key", auto_error=False)
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 router = APIRouter(tags=["auth"])
 
@@ -59,7 +59,6 @@ def _signed_in_user(request: Request, _bearer: Annotated[Any, Depends(BEARER_SCH
 @router.post(SIGN_IN_PATH, responses=problem_responses(401))
 async def sign_in(
     request: Request,
-    response: Response,
     session: SessionDep,
     authenticator: Authenticator,
     username: Annotated[str, Form(min_length=1, max_length=320)],
@@ -76,19 +75,17 @@ async def sign_in(
         password=password,
     )
     pair = await sessions.issue(session, settings=authenticator.settings, user=user)
-    response.headers.update(NO_STORE)
     return TokenOut(**vars(pair))
 
 
 @router.post("/api/v1/auth/refresh", responses=problem_responses(401))
 async def refresh(
-    data: RefreshIn, response: Response, session: SessionDep, authenticator: Authenticator
+    data: RefreshIn, session: SessionDep, authenticator: Authenticator
 ) -> TokenOut:
     """A new access token and refresh token; the refresh token sent is spent."""
     pair = await sessions.rotate(
         session, settings=authenticator.settings, refresh_token=data.refresh_token
     )
-    response.headers.update(NO_STORE)
     return TokenOut(**vars(pair))
 
 

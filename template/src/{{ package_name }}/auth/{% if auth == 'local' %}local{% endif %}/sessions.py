@@ -66,15 +66,16 @@ async def rotate(session: AsyncSession, *, settings: Settings, refresh_token: st
         .where(RefreshToken.id == stored.id, RefreshToken.used_at.is_(None))
         .values(used_at=now)
     )
+    family, user_id = stored.family, stored.user_id  # a rollback expires `stored`
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         await session.rollback()
-        await revoke_family(session, family=stored.family)
-        events.refresh_token_reused(subject=str(stored.user_id), family=stored.family)
+        await revoke_family(session, family=family)
+        events.refresh_token_reused(subject=str(user_id), family=family)
         raise RefreshRefusedError("The refresh token was already used; sign in again.")
-    user = await session.get(User, stored.user_id)
+    user = await session.get(User, user_id)
     if user is None:  # pragma: no cover (the foreign key deletes its tokens with the user)
         raise RefreshRefusedError("The refresh token is not valid; sign in again.")
-    return await issue(session, settings=settings, user=user, family=stored.family)
+    return await issue(session, settings=settings, user=user, family=family)
 
 
 async def revoke_family(session: AsyncSession, *, family: str) -> None:
