@@ -79,9 +79,7 @@ async def sign_in(
 
 
 @router.post("/api/v1/auth/refresh", responses=problem_responses(401))
-async def refresh(
-    data: RefreshIn, session: SessionDep, authenticator: Authenticator
-) -> TokenOut:
+async def refresh(data: RefreshIn, session: SessionDep, authenticator: Authenticator) -> TokenOut:
     """A new access token and refresh token; the refresh token sent is spent."""
     pair = await sessions.rotate(
         session, settings=authenticator.settings, refresh_token=data.refresh_token
