@@ -14,7 +14,7 @@ from ...problems import ConflictError, NotFoundError, ProblemError
 from ...settings import Settings
 from .. import events
 from ..principal import Role
-from .lockout import AddressFailures, check_not_locked
+from .lockout import AddressFailures, TooManyAttemptsError, check_not_locked
 from .models import User
 from .passwords import check_policy, hash_password, needs_rehash, verify_password
 
@@ -70,14 +70,22 @@ async def sign_in(
     password: str,
 ) -> User:
     """The user these credentials prove, or InvalidCredentialsError / TooManyAttemptsError."""
-    await failures.check(address)
+    try:
+        await failures.check(address)
+    except TooManyAttemptsError:
+        events.login_failed(reason="too many failures from this address")
+        raise
     user = await session.scalar(select(User).where(User.email == normalise_email(email)))
     if user is None:
         await verify_password(settings, None, password)  # as long as a wrong password takes
         await failures.record(address)
         events.login_failed(reason="unknown user")
         raise InvalidCredentialsError("Incorrect e-mail address or password.")
-    check_not_locked(user.locked_until)
+    try:
+        check_not_locked(user.locked_until)
+    except TooManyAttemptsError:
+        events.login_failed(reason="account locked")
+        raise
     if not await verify_password(settings, user.password_hash, password):
         await failures.record(address)
         await _count_failure(session, settings=settings, user=user)
