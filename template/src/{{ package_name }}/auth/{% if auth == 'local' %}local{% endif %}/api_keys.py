@@ -2,7 +2,8 @@
 
 Why this shape: the public id finds the row in one indexed lookup; the whole key is proven by its
 SHA-256 digest, compared in constant time (a random 256-bit secret needs no slow hash). The key
-is shown once, when created (`manage create-api-key`), and never stored. Its scope is a set of
+is shown once, when created (`manage create-api-key`), and never stored; `manage revoke-api-key
+KEY_ID` ends it. Its scope is a set of
 Permission values: a key gets only what it was created for, not a role.
 """
 
@@ -10,8 +11,9 @@ import hmac
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..authentication import CredentialsRefusedError
@@ -37,6 +39,17 @@ async def create_api_key(
     session.add(ApiKey(key_id=key_id, key_hash=digest(key), name=name, scopes=scopes))
     await session.commit()
     return NewApiKey(key_id, key)
+
+
+async def revoke_api_key(session: AsyncSession, *, key_id: str) -> bool:
+    """Revoke the key `key_id`; False when there is no such key (or it was already revoked)."""
+    revoked = await session.execute(
+        update(ApiKey)
+        .where(ApiKey.key_id == key_id, ApiKey.revoked_at.is_(None))
+        .values(revoked_at=datetime.now(UTC))
+    )
+    await session.commit()
+    return bool(revoked.rowcount)  # type: ignore[attr-defined]
 
 
 async def principal_for_key(session: AsyncSession, *, key: str) -> Principal:
