@@ -212,7 +212,8 @@ def test_an_unknown_revision_on_a_schema_without_the_images_tables_fails(
     assert run.returncode == 1
     reason = run.line("migration failed")["reason"]
     assert "revision 0123456789ab" in reason
-    assert "lacks table items" in reason
+    assert "lacks " in reason
+    assert "table items" in reason
     assert schema_of(empty_database_url).tables == {"alembic_version"}
 
 
