@@ -50,3 +50,20 @@ def api_key_used(*, key_id: str) -> None:
 
 def credentials_refused(*, reason: str) -> None:
     _logger.warning("credentials refused", security_event="credentials_refused", reason=reason)
+
+
+def signing_keys_fetched(*, keys: int, trigger: str) -> None:
+    # An identity provider's keys (auth = oidc): a rotation shows here as an "unknown key id" fetch.
+    _logger.info(
+        "signing keys fetched", security_event="signing_keys_fetched", keys=keys, trigger=trigger
+    )
+
+
+def signing_keys_unavailable(*, reason: str, cached_keys: int) -> None:
+    # With no cached key, every token is answered 503 until a fetch succeeds.
+    _logger.warning(
+        "signing keys unavailable",
+        security_event="signing_keys_unavailable",
+        reason=reason,
+        cached_keys=cached_keys,
+    )
