@@ -132,8 +132,10 @@ def main(argv: list[str] | None = None) -> int:
         # would be 429s and the operations would go untested. The limiter stays on (its headers
         # are part of every response), with a quota no run reaches, unless the caller set one.
         environment.setdefault("RATE_LIMIT_DEFAULT", "1000000/minute")
-        # The signed-in run may outlast a default 15-minute access token (auth = local).
+        # auth = local: the signed-in run may outlast a default 15-minute access token, and
+        # schemathesis's wrong passwords, all from one address, must not lock its sign-in out.
         environment.setdefault("ACCESS_TOKEN_MINUTES", "60")
+        environment.setdefault("LOGIN_FAILURES_PER_ADDRESS", "1000000/minute")
         # Both import the app, which takes seconds: the server starts while the database is being
         # migrated (nothing touches the tables before it is ready and the migration has finished).
         migration = start_migration(environment)

@@ -3,8 +3,9 @@
 Why in the pipeline and not only in a route dependency: the rate limiter counts a signed-in user's
 requests per user, wherever they come from, so it must know who is calling before any route runs.
 This layer never refuses a request: it puts the verified caller, or why the credentials were
-refused, in the request's state; permissions.py turns "no caller" into a 401 on the routes that
-need one, and public routes (health, sign-in) never look.
+refused, in the request's state, and logs each refusal as a security event; signed_in_principal
+turns "no caller" into a 401 (or a 503 when they could not be checked) on the routes that need
+one, through permissions.py, and public routes (health, sign-in) never look.
 
 Credentials are `Authorization: Bearer <token>` or, for services, `X-API-Key: <key>`. How one is
 checked is the authenticator's business (chosen.py): the signature of a token this service issued,
@@ -13,13 +14,15 @@ or one from an identity provider; a key's hash in the database.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Protocol
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.security.base import SecurityBase
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from ..problems import ProblemError
 from ..settings import Settings
 from . import events
 from .principal import Principal
@@ -29,7 +32,41 @@ REFUSAL = "credentials_refused"
 
 
 class CredentialsRefusedError(Exception):
-    """The credentials were present but not valid; the message says why, without a secret."""
+    """The credentials were present but not valid; the message says why, without a secret.
+
+    `retry_after`: they could not be checked at all right now (the identity provider's keys are
+    out of reach), which is the service's failure, not the caller's: a 503 saying when to retry.
+    """
+
+    def __init__(self, reason: str, *, retry_after: int | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+class NotAuthenticatedError(ProblemError):
+    status = HTTPStatus.UNAUTHORIZED
+    headers = {"WWW-Authenticate": "Bearer"}  # noqa: RUF012 (read-only, RFC 6750 section 3)
+
+
+class CannotVerifyNowError(ProblemError):
+    status = HTTPStatus.SERVICE_UNAVAILABLE
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail)
+        self.headers = {"Retry-After": str(retry_after)}
+
+
+def signed_in_principal(request: Request) -> Principal:
+    """The caller this layer verified, or the 401 (or 503) that says why there is none."""
+    principal: Principal | None = getattr(request.state, PRINCIPAL, None)
+    if principal is not None:
+        return principal
+    refusal: CredentialsRefusedError | None = getattr(request.state, REFUSAL, None)
+    if refusal is None:
+        raise NotAuthenticatedError("Sign in: this request carries no credentials.")
+    if refusal.retry_after is not None:
+        raise CannotVerifyNowError(str(refusal), retry_after=refusal.retry_after)
+    raise NotAuthenticatedError(str(refusal))
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +130,6 @@ class AuthenticationMiddleware:
                 try:
                     state[PRINCIPAL] = await authenticator.authenticate(credentials)
                 except CredentialsRefusedError as refusal:
-                    state[REFUSAL] = str(refusal)
+                    state[REFUSAL] = refusal
                     events.credentials_refused(reason=str(refusal))
         await self.app(scope, receive, send)

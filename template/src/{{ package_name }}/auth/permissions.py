@@ -17,18 +17,13 @@ from fastapi import Depends, Request
 
 from ..problems import ProblemError
 from . import events
-from .authentication import PRINCIPAL, REFUSAL
+from .authentication import signed_in_principal
 from .chosen import AUTHENTICATION
 from .principal import Permission, Principal
 
 # With no authentication (auth = none), a gateway in front has already decided; every request
 # reaching the service is trusted with every permission.
 _GATEWAY = Principal("gateway", frozenset(Permission), kind="gateway")
-
-
-class NotAuthenticatedError(ProblemError):
-    status = HTTPStatus.UNAUTHORIZED
-    headers = {"WWW-Authenticate": "Bearer"}  # noqa: RUF012 (read-only, RFC 6750 section 3)
 
 
 class PermissionDeniedError(ProblemError):
@@ -50,11 +45,7 @@ async def current_principal(
 ) -> Principal:
     if AUTHENTICATION.authenticator is None:
         return _GATEWAY
-    principal: Principal | None = getattr(request.state, PRINCIPAL, None)
-    if principal is None:
-        refusal = getattr(request.state, REFUSAL, None)
-        raise NotAuthenticatedError(refusal or "Sign in: this request carries no credentials.")
-    return principal
+    return signed_in_principal(request)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ...settings import Settings
 from .. import events
-from ..authentication import Credentials, CredentialsRefusedError
+from ..authentication import Credentials
 from ..principal import Principal
 from .api_keys import principal_for_key
 from .lockout import AddressFailures
@@ -25,20 +25,15 @@ class LocalAuthenticator:
         self.failures = AddressFailures(settings)
 
     async def authenticate(self, credentials: Credentials) -> Principal:
-        try:
-            if credentials.bearer_token is not None:
-                subject, role = verify_access_token(
-                    self.settings, self.keys, credentials.bearer_token
-                )
-                return Principal.with_role(subject, role)
-            assert credentials.api_key is not None  # Credentials carry one or the other
-            async with self.sessionmaker() as session:
-                principal = await principal_for_key(session, key=credentials.api_key)
-            events.api_key_used(key_id=principal.subject)
-            return principal
-        except CredentialsRefusedError as refusal:
-            events.credentials_refused(reason=str(refusal))
-            raise
+        # A refusal is logged by authentication.py, which catches it.
+        if credentials.bearer_token is not None:
+            subject, role = verify_access_token(self.settings, self.keys, credentials.bearer_token)
+            return Principal.with_role(subject, role)
+        assert credentials.api_key is not None  # Credentials carry one or the other
+        async with self.sessionmaker() as session:
+            principal = await principal_for_key(session, key=credentials.api_key)
+        events.api_key_used(key_id=principal.subject)
+        return principal
 
     async def aclose(self) -> None:
         return None

@@ -15,8 +15,7 @@ from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from ...db import SessionDep
 from ...openapi import problem_responses
 from ...problems import ProblemError
-from ..authentication import PRINCIPAL, REFUSAL
-from ..principal import Principal
+from ..authentication import signed_in_principal
 from . import sessions, users
 from .authenticator import LocalAuthenticator
 from .schemas import RefreshIn, TokenOut, UserOut
@@ -36,21 +35,13 @@ def _authenticator(request: Request) -> LocalAuthenticator:
 Authenticator = Annotated[LocalAuthenticator, Depends(_authenticator)]
 
 
-class SignInRequiredError(ProblemError):
-    status = HTTPStatus.UNAUTHORIZED
-    headers = {"WWW-Authenticate": "Bearer"}  # noqa: RUF012 (read-only, RFC 6750 section 3)
-
-
 class NotAUserError(ProblemError):
     status = HTTPStatus.FORBIDDEN
 
 
 def _signed_in_user(request: Request, _bearer: Annotated[Any, Depends(BEARER_SCHEME)]) -> int:
-    # permissions.CurrentPrincipal would import chosen.py, which imports this package: a cycle.
-    principal: Principal | None = getattr(request.state, PRINCIPAL, None)
-    if principal is None:
-        refusal = getattr(request.state, REFUSAL, None)
-        raise SignInRequiredError(refusal or "Sign in: this request carries no credentials.")
+    # Not permissions.CurrentPrincipal: that imports chosen.py, which imports this package.
+    principal = signed_in_principal(request)
     if principal.kind != "user":
         raise NotAUserError("An API key is not a user: this needs a user's token.")
     return int(principal.subject)
