@@ -59,6 +59,11 @@ class Policy:
     limit: RateLimitItem
     field_name: bytes  # the policy's name as a structured-field string: "default"
     policy_field: bytes  # "default";q=100;w=60
+    # limits' key for a client's counter is `limit.key_for(name, client)`: what comes before and
+    # after the client in it, so that a request joins three strings instead of calling key_for
+    # (1.5 us: it escapes and joins every part again).
+    key_before: str
+    key_after: str
 
     @classmethod
     def of(cls, name: str, limit: str) -> "Policy":
@@ -68,7 +73,12 @@ class Policy:
         quoted = '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
         field_name = quoted.encode("ascii")
         policy_field = b"%s;q=%d;w=%d" % (field_name, item.amount, item.get_expiry())
-        return cls(name, item, field_name, policy_field)
+        key_before, _, key_after = item.key_for(name, "\0").partition("\0")
+        return cls(name, item, field_name, policy_field, key_before, key_after)
+
+    def key_for(self, client: str) -> str:
+        """The counter's key: the one limits' FixedWindowRateLimiter uses for this client."""
+        return self.key_before + client + self.key_after
 
 
 def client_key(scope: Scope) -> str:
@@ -117,6 +127,13 @@ class SweptMemoryStorage(limits_storage.MemoryStorage):
             await super()._MemoryStorage__schedule_expiry()  # type: ignore[misc]
 
 
+# limits' Storage.__init_subclass__ wraps these methods in its error handler for every subclass,
+# so this one's were wrapped twice (MemoryStorage's, already wrapped, again): one more coroutine
+# per call, 0.4 us per counted request. The parent's, wrapped once, do the same.
+for _method in ("incr", "get", "get_expiry", "check", "reset", "clear"):
+    setattr(SweptMemoryStorage, _method, getattr(limits_storage.MemoryStorage, _method))
+
+
 def build_storage(settings: Settings) -> Storage:
     """The counters' store, from RATE_LIMIT_STORAGE_URL (its asyncio variant: async+memory://)."""
     storage = storage_from_string(f"async+{settings.rate_limit_storage_url}")
@@ -142,12 +159,11 @@ class RateLimitMiddleware:
         four calls into the memory storage per request (three round trips to a Redis). The count
         `incr` returned is the one this request made, so it is kept, and only the window's end is
         read: `incr` (the one that takes the lock and may start a sweep) and `get_expiry` (a dict
-        lookup in memory, a TTL with Redis). The key is the strategy's own (`key_for`), so the
-        counters are the ones FixedWindowRateLimiter would read.
+        lookup in memory, a TTL with Redis). The key is the strategy's own (Policy.key_for), so
+        the counters are the ones FixedWindowRateLimiter would read.
         """
-        item = policy.limit
-        key = item.key_for(policy.name, client)
-        count = await self.storage.incr(key, item.get_expiry())
+        key = policy.key_for(client)
+        count = await self.storage.incr(key, policy.limit.get_expiry())
         return count, await self.storage.get_expiry(key)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
