@@ -73,6 +73,7 @@ class Policy:
         quoted = '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
         field_name = quoted.encode("ascii")
         policy_field = b"%s;q=%d;w=%d" % (field_name, item.amount, item.get_expiry())
+        # NUL stands for the client: no policy name (printable ASCII) or limit part contains it.
         key_before, _, key_after = item.key_for(name, "\0").partition("\0")
         return cls(name, item, field_name, policy_field, key_before, key_after)
 
