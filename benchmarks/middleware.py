@@ -29,7 +29,11 @@ Run from the repository root (copier must be importable, uv and wrk on PATH):
 from __future__ import annotations
 
 import argparse
+import base64
 import contextlib
+import hashlib
+import hmac
+import json
 import os
 import re
 import shutil
@@ -49,6 +53,7 @@ from typing import IO
 REPO = Path(__file__).resolve().parent.parent
 ENDPOINT = "/health/live"
 BARE_MODULE = "bench_bare"
+SWITCHED_MODULE = "bench_cost"
 GOAL = 0.81
 SERVER_CPU = "0"
 LOAD_CPU = "1"
@@ -99,6 +104,58 @@ class Server:
     port: int
     pid: int
     stdout: Path
+
+
+# The service with the benchmark's switches, written beside the package as src/bench_cost.py and
+# served instead of <package>.main:app when a switch is on (--counted, --authentication).
+SWITCHED_APP = '''"""The service with benchmarks/middleware.py's switches, from the environment.
+
+BENCH_COUNTED=1: the rate limiter counts /health/live too (its copy of PROBE_PATHS emptied; the
+    benchmark sets a quota no run reaches), so the path costs what any counted path costs.
+BENCH_AUTHENTICATION=1: when this service has no authenticator of its own (auth = none),
+    AuthenticationMiddleware runs with a stand-in that verifies HS256 tokens signed with
+    BENCH_TOKEN_SECRET (pyjwt; as auth=local's, without its database) and returns a user.
+"""
+
+import importlib
+import os
+
+import {package}.main as service_main
+from {package}.auth import authentication, principal
+from {package}.security import layers, rate_limit
+
+if os.environ.get("BENCH_COUNTED"):
+    rate_limit.PROBE_PATHS = frozenset()
+
+if os.environ.get("BENCH_AUTHENTICATION") and service_main.AUTHENTICATION.authenticator is None:
+    jwt = importlib.import_module("jwt")  # the auth-local extra's pyjwt
+    SECRET = os.environ["BENCH_TOKEN_SECRET"]
+
+    class StandIn:
+        async def authenticate(
+            self, credentials: authentication.Credentials
+        ) -> principal.Principal:
+            try:
+                claims = jwt.decode(
+                    credentials.bearer_token or "",
+                    SECRET,
+                    algorithms=["HS256"],
+                    audience="bench",
+                    issuer="bench",
+                    options={{"require": ["exp", "iat", "nbf", "iss", "aud", "sub"]}},
+                )
+            except jwt.InvalidTokenError as error:
+                raise authentication.CredentialsRefusedError("invalid token") from error
+            return principal.Principal.with_role(claims["sub"], principal.Role.USER)
+
+        async def aclose(self) -> None:
+            return None
+
+    stand_in = authentication.Authentication(authenticator=lambda settings, sessionmaker: StandIn())
+    layers.AUTHENTICATION = service_main.AUTHENTICATION = stand_in
+
+app = service_main.create_app()
+'''
 
 
 # --- the project ---------------------------------------------------------------------------------
@@ -153,15 +210,29 @@ def package_name(project: Path) -> str:
     return match.group(1)
 
 
-def prepare(keep: Path | None, workdir: Path) -> Path:
-    """Render (unless --keep already holds a project), install, migrate, add the bare app."""
+def prepare(
+    keep: Path | None,
+    workdir: Path,
+    answers: dict[str, object] | None = None,
+    extras: Sequence[str] = (),
+) -> Path:
+    """Render (unless --keep already holds a project), install, migrate, add the bare app and
+    the switched service (bench_cost.py)."""
     project = keep if keep is not None else workdir / "service"
     if not (project / "pyproject.toml").exists():
-        print(f"rendering the template into {project}")
-        render(project)
-    print("installing (uv sync --locked) and migrating")
-    install(project)
+        print(f"rendering the template into {project}" + (f" with {answers}" if answers else ""))
+        render(project, answers)
+    elif answers:
+        print(f"note: {project} is reused as rendered; --answer applies only to a new render")
+    print(
+        "installing (uv sync --locked"
+        + "".join(f" --extra {e}" for e in extras)
+        + ") and migrating"
+    )
+    install(project, extras)
     (project / "src" / f"{BARE_MODULE}.py").write_text(BARE_APP)
+    package = package_name(project)
+    (project / "src" / f"{SWITCHED_MODULE}.py").write_text(SWITCHED_APP.format(package=package))
     return project
 
 
@@ -279,14 +350,17 @@ def parse_wrk(output: str, cpu: float) -> Result:
     return Result(float(rps.group(1)), latency_ms("50"), latency_ms("99"), cpu_us)
 
 
-def load(server: Server, duration: float, endpoint: str = ENDPOINT) -> Result:
+def load(
+    server: Server, duration: float, endpoint: str = ENDPOINT, headers: Sequence[str] = ()
+) -> Result:
     """One wrk run of `duration` seconds on `endpoint`; fails on errors or non-2xx answers."""
     if shutil.which("wrk") is None:
         sys.exit("wrk not found: apt-get install -y wrk")
+    header_options = [option for header in headers for option in ("-H", header)]
     command = pinned(
         LOAD_CPU,
         [
-            "wrk", "-t1", f"-c{CONNECTIONS}", f"-d{duration:g}s", "--latency",
+            "wrk", "-t1", f"-c{CONNECTIONS}", f"-d{duration:g}s", "--latency", *header_options,
             f"http://127.0.0.1:{server.port}{endpoint}",
         ],
     )  # fmt: skip
@@ -301,15 +375,19 @@ def load(server: Server, duration: float, endpoint: str = ENDPOINT) -> Result:
 
 
 def alternate(
-    servers: Sequence[Server], rounds: int, duration: float, warmup: float
+    servers: Sequence[Server],
+    rounds: int,
+    duration: float,
+    warmup: float,
+    headers: Sequence[str] = (),
 ) -> dict[str, list[Result]]:
     """Warm each server up, then load them one after the other, `rounds` times."""
     for server in servers:
-        load(server, warmup)
+        load(server, warmup, headers=headers)
     results: dict[str, list[Result]] = {server.name: [] for server in servers}
     for round_number in range(1, rounds + 1):
         for server in servers:
-            results[server.name].append(load(server, duration))
+            results[server.name].append(load(server, duration, headers=headers))
         print_round(round_number, {name: runs[-1] for name, runs in results.items()})
     return results
 
@@ -391,28 +469,84 @@ def describe_machine(project: Path) -> None:
     print(f"load average before the run: {os.getloadavg()[0]:.2f} (other work skews the figures)")
 
 
+def switches(counted: bool, authentication: str | None) -> tuple[dict[str, str], list[str]]:
+    """The switched service's environment (bench_cost.py) and wrk's extra headers."""
+    env: dict[str, str] = {}
+    headers: list[str] = []
+    if counted:
+        env |= {"BENCH_COUNTED": "1", "RATE_LIMIT_DEFAULT": "1000000000/minute"}
+    if authentication:
+        secret = os.urandom(32).hex()
+        env |= {"BENCH_AUTHENTICATION": "1", "BENCH_TOKEN_SECRET": secret}
+    if authentication == "bearer":
+        headers.append(f"Authorization: Bearer {hs256_token(secret)}")
+    return env, headers
+
+
+def hs256_token(secret: str) -> str:
+    """An HS256 JWT for the stand-in authenticator, valid for a day (standard library only)."""
+
+    def encoded(data: bytes) -> bytes:
+        return base64.urlsafe_b64encode(data).rstrip(b"=")
+
+    now = int(time.time())
+    claims = {"sub": "42", "iss": "bench", "aud": "bench", "iat": now, "nbf": now}
+    claims["exp"] = now + 86400
+    header = encoded(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+    payload = encoded(json.dumps(claims).encode())
+    signature = hmac.new(secret.encode(), header + b"." + payload, hashlib.sha256).digest()
+    return (header + b"." + payload + b"." + encoded(signature)).decode()
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--duration", type=float, default=10, help="seconds per load run (10)")
     parser.add_argument("--rounds", type=int, default=5, help="service/bare alternations (5)")
     parser.add_argument("--warmup", type=float, default=3, help="seconds of warm-up per server (3)")
     parser.add_argument("--keep", type=Path, help="render into (or reuse) this directory")
+    parser.add_argument(
+        "--answer",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a copier answer for a new render (repeatable), e.g. auth=none",
+    )
+    parser.add_argument(
+        "--counted",
+        action="store_true",
+        help=f"the rate limiter counts {ENDPOINT} too, as any other path (quota out of reach)",
+    )
+    parser.add_argument(
+        "--authentication",
+        choices=["scan", "bearer"],
+        help="where the service has no authenticator (auth=none): run AuthenticationMiddleware "
+        "with a stand-in that verifies HS256 tokens; scan: wrk sends no credentials; "
+        "bearer: wrk sends a valid token (to both servers), so the limiter counts per user",
+    )
     args = parser.parse_args(argv)
+    answers = dict(answer.split("=", 1) for answer in args.answer)
 
     with tempfile.TemporaryDirectory(prefix="prodready-bench-") as workdir:
-        project = prepare(args.keep.resolve() if args.keep else None, Path(workdir))
+        extras = ["auth-local"] if args.authentication else []  # pyjwt, for the stand-in
+        project = prepare(
+            args.keep.resolve() if args.keep else None, Path(workdir), answers, extras
+        )
         logs = Path(workdir)
         describe_machine(project)
+        env, headers = switches(args.counted, args.authentication)
         print(
             f"wrk -t1 -c{CONNECTIONS} -d{args.duration:g}s --latency, {args.rounds} rounds; "
             f"service access log -> {logs / 'service.stdout.log'} (a file)"
         )
         package = package_name(project)
+        service_app = f"{SWITCHED_MODULE}:app" if env else f"{package}.main:app"
+        if env:
+            print(f"service: {service_app} with {env}; wrk headers: {headers or 'none'}")
         with (
-            serve(project, "service", f"{package}.main:app", logs) as service,
+            serve(project, "service", service_app, logs, env) as service,
             serve(project, "bare", f"{BARE_MODULE}:app", logs) as bare,
         ):
-            results = alternate([service, bare], args.rounds, args.duration, args.warmup)
+            results = alternate([service, bare], args.rounds, args.duration, args.warmup, headers)
             lines = sum(1 for _ in service.stdout.open("rb"))
         print_summary(results)
         print(f"service stdout: {lines:,} lines (its JSON access log)")

@@ -39,7 +39,6 @@ from fastapi import FastAPI
 from limits import RateLimitItem, parse
 from limits.aio import storage as limits_storage
 from limits.aio.storage import Storage
-from limits.aio.strategies import FixedWindowRateLimiter
 from limits.storage import storage_from_string
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -60,6 +59,11 @@ class Policy:
     limit: RateLimitItem
     field_name: bytes  # the policy's name as a structured-field string: "default"
     policy_field: bytes  # "default";q=100;w=60
+    # limits' key for a client's counter is `limit.key_for(name, client)`: what comes before and
+    # after the client in it, so that a request joins three strings instead of calling key_for
+    # (1.5 us: it escapes and joins every part again).
+    key_before: str
+    key_after: str
 
     @classmethod
     def of(cls, name: str, limit: str) -> "Policy":
@@ -69,7 +73,13 @@ class Policy:
         quoted = '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
         field_name = quoted.encode("ascii")
         policy_field = b"%s;q=%d;w=%d" % (field_name, item.amount, item.get_expiry())
-        return cls(name, item, field_name, policy_field)
+        # NUL stands for the client: no policy name (printable ASCII) or limit part contains it.
+        key_before, _, key_after = item.key_for(name, "\0").partition("\0")
+        return cls(name, item, field_name, policy_field, key_before, key_after)
+
+    def key_for(self, client: str) -> str:
+        """The counter's key: the one limits' FixedWindowRateLimiter uses for this client."""
+        return self.key_before + client + self.key_after
 
 
 def client_key(scope: Scope) -> str:
@@ -118,6 +128,13 @@ class SweptMemoryStorage(limits_storage.MemoryStorage):
             await super()._MemoryStorage__schedule_expiry()  # type: ignore[misc]
 
 
+# limits' Storage.__init_subclass__ wraps these methods in its error handler for every subclass,
+# so this one's were wrapped twice (MemoryStorage's, already wrapped, again): one more coroutine
+# per call, 0.4 us per counted request. The parent's, wrapped once, do the same.
+for _method in ("incr", "get", "get_expiry", "check", "reset", "clear"):
+    setattr(SweptMemoryStorage, _method, getattr(limits_storage.MemoryStorage, _method))
+
+
 def build_storage(settings: Settings) -> Storage:
     """The counters' store, from RATE_LIMIT_STORAGE_URL (its asyncio variant: async+memory://)."""
     storage = storage_from_string(f"async+{settings.rate_limit_storage_url}")
@@ -132,23 +149,38 @@ class RateLimitMiddleware:
         self.app = app
         self.default = default
         self.routes = routes
-        self.limiter = FixedWindowRateLimiter(storage)
+        self.storage = storage
+
+    async def count(self, policy: Policy, client: str) -> tuple[int, float]:
+        """Count one request in the client's fixed window: (requests in it so far, its end).
+
+        What limits' FixedWindowRateLimiter does, in fewer storage calls. Its `hit` is this
+        `incr`, which returns the new count, but only says whether it is within the quota; the
+        headers then need `get_window_stats`, which reads the count again and then the expiry:
+        four calls into the memory storage per request (three round trips to a Redis). The count
+        `incr` returned is the one this request made, so it is kept, and only the window's end is
+        read: `incr` (the one that takes the lock and may start a sweep) and `get_expiry` (a dict
+        lookup in memory, a TTL with Redis). The key is the strategy's own (Policy.key_for), so
+        the counters are the ones FixedWindowRateLimiter would read.
+        """
+        key = policy.key_for(client)
+        count = await self.storage.incr(key, policy.limit.get_expiry())
+        return count, await self.storage.get_expiry(key)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in PROBE_PATHS:
             await self.app(scope, receive, send)
             return
         policy = self.routes.get(scope["path"], self.default)
-        key = client_key(scope)
-        admitted = await self.limiter.hit(policy.limit, policy.name, key)
-        stats = await self.limiter.get_window_stats(policy.limit, policy.name, key)
+        count, window_end = await self.count(policy, client_key(scope))
+        remaining = max(0, policy.limit.amount - count)
         # Whole seconds, rounded up: a client that waits t seconds is not refused for being early.
-        reset = max(0, math.ceil(stats.reset_time - time.time()))
+        reset = max(0, math.ceil(window_end - time.time()))
         headers = [
             (b"ratelimit-policy", policy.policy_field),
-            (b"ratelimit", b"%s;r=%d;t=%d" % (policy.field_name, stats.remaining, reset)),
+            (b"ratelimit", b"%s;r=%d;t=%d" % (policy.field_name, remaining, reset)),
         ]
-        if not admitted:
+        if count > policy.limit.amount:
             retry_after = max(1, reset)
             await send_problem(
                 send,
