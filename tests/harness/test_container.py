@@ -53,6 +53,8 @@ IMAGE_SIZE_BUDGET = 100 * 10**6
 START_TIMEOUT = 60.0
 GRACEFUL_SHUTDOWN_SECONDS = 20  # uvicorn's --timeout-graceful-shutdown in the image's CMD
 STOP_GRACE_SECONDS = 30  # what `podman stop --time` gives it, as the pods' grace period does
+ADMIN = "admin@example.com"
+PASSWORD = "a container's first admin, for this test only"  # noqa: S105 # pragma: allowlist secret
 
 # ---- reading the rendered files ----
 
@@ -392,6 +394,12 @@ def test_image_migrates_serves_and_drains_on_sigterm_as_a_pod(built_image: Built
     try:
         # The migration Job's command, from the same image.
         podman.run("run", "--rm", *as_a_pod, tag, "migrate")
+        # The first admin, as docs/access-control.md says (the default set's auth is local).
+        package = yaml.safe_load((built_image.project / ".copier-answers.yml").read_text())[
+            "package_name"
+        ]
+        manage = ["python", "-m", f"{package}.manage", "create-user", ADMIN, "--role", "admin"]
+        podman.run("run", "--rm", "--interactive", *as_a_pod, tag, *manage, input=PASSWORD + "\n")
         port = free_port()
         podman.run(
             "run", "--detach", "--name", name, "--publish", f"127.0.0.1:{port}:8000", *as_a_pod, tag
@@ -402,7 +410,16 @@ def test_image_migrates_serves_and_drains_on_sigterm_as_a_pod(built_image: Built
                 "status": "ok",
                 "checks": {"database": "ok", "schema": "ok"},
             }
-            created = client.post("/api/v1/items", json={"name": "lamp", "price_cents": 2500})
+            signed_in = client.post(
+                "/api/v1/auth/token", data={"username": ADMIN, "password": PASSWORD}
+            )
+            assert signed_in.status_code == 200, signed_in.text
+            token = signed_in.json()["access_token"]
+            created = client.post(
+                "/api/v1/items",
+                json={"name": "lamp", "price_cents": 2500},
+                headers={"Authorization": f"Bearer {token}"},
+            )
             assert created.status_code == 201, created.text  # the volume is writable by the uid
 
         assert podman.run("exec", name, "id", "-u").stdout.strip() == str(SERVICE_UID)

@@ -132,6 +132,7 @@ def test_the_older_images_migration_leaves_the_newer_schema_and_the_service_serv
             log_path=tmp_path / "service.log",
         ) as running:
             assert running.client.get("/health/ready").status_code == 200
+            running.client.headers.update(older.admin_headers(running.url))
             created = running.client.post(
                 "/api/v1/items", json={"name": "lamp", "price_cents": 2500}
             )
