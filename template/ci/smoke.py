@@ -3,7 +3,7 @@
 Read-only on purpose (it runs against production): liveness, readiness (the database answers),
 the security headers and request id the middleware adds, and one API call, the items list: refused
 without credentials where the service authenticates (a 401 that says Bearer), and read with the
-Authorization header SMOKE_AUTHORIZATION holds when it is set (a CI secret: `Bearer <token>`).
+Authorization header that the SMOKE_AUTHORIZATION variable holds, when it is set (a CI secret).
 A service that does not answer fails in seconds with one line: each connection may take
 CONNECT_TIMEOUT, and the whole check no more than --deadline. The standard library only, so the
 check needs nothing the service does not already have.

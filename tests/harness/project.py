@@ -114,6 +114,7 @@ class GeneratedProject:
         finally:
             process.stdin.close()
             process.wait(timeout=10)
+            process.stdout.close()
 
     def admin_headers(self, url: str) -> dict[str, str]:
         """The headers of a new admin of the service at `url` (its database: service_env's)."""

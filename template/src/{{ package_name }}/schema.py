@@ -9,9 +9,6 @@ still has every table and column these models need, so it counts as ready.
 
 from functools import cache
 
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 
 # In the working directory, as for `migrate`: the project's root, or the image's /app.
@@ -21,6 +18,11 @@ ALEMBIC_CONFIG = "alembic.ini"
 @cache
 def _scripts() -> tuple[frozenset[str], frozenset[str]]:
     """(this release's head revisions, every revision it knows), read once per process."""
+    # Imported at the first check, not at start-up: alembic logs as it loads its plugins, and the
+    # server's first log line is its own (tests/harness checks the whole log of a run).
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
     scripts = ScriptDirectory.from_config(Config(ALEMBIC_CONFIG))
     known = frozenset(script.revision for script in scripts.walk_revisions())
     return frozenset(scripts.get_heads()), known
@@ -28,6 +30,8 @@ def _scripts() -> tuple[frozenset[str], frozenset[str]]:
 
 def schema_problem(connection: Connection) -> str | None:
     """Why the schema is not the one this release needs, or None when it is."""
+    from alembic.runtime.migration import MigrationContext
+
     heads, known = _scripts()
     revisions = frozenset(MigrationContext.configure(connection).get_current_heads())
     if revisions == heads or not revisions <= known:
