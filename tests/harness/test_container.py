@@ -54,7 +54,7 @@ START_TIMEOUT = 60.0
 GRACEFUL_SHUTDOWN_SECONDS = 20  # uvicorn's --timeout-graceful-shutdown in the image's CMD
 STOP_GRACE_SECONDS = 30  # what `podman stop --time` gives it, as the pods' grace period does
 ADMIN = "admin@example.com"
-PASSWORD = "a container's first admin, for this test only"  # noqa: S105 # pragma: allowlist secret
+PASSWORD = "a container's first operator, for this test only"  # noqa: S105 # pragma: allowlist secret
 
 # ---- reading the rendered files ----
 
