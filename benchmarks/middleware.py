@@ -190,12 +190,24 @@ def uv_executable() -> str:
     return found
 
 
+def project_extras(project: Path) -> list[str]:
+    """The extras the project's options need (its Makefile's EXTRAS: the auth and driver ones)."""
+    match = re.search(r"^EXTRAS := (.*)$", (project / "Makefile").read_text(), re.MULTILINE)
+    return re.findall(r"--extra (\S+)", match.group(1)) if match else []
+
+
 def install(project: Path, extras: Sequence[str] = ()) -> None:
     uv = uv_executable()
-    options = [argument for extra in extras for argument in ("--extra", extra)]
-    subprocess.run([uv, "sync", "--locked", "--quiet", *options], cwd=project, check=True)
+    wanted = dict.fromkeys([*project_extras(project), *extras])
+    options = [argument for extra in wanted for argument in ("--extra", extra)]
     subprocess.run(
-        [uv, "run", "--locked", "alembic", "upgrade", "head"],
+        [uv, "sync", "--locked", "--quiet", "--compile-bytecode", *options],
+        cwd=project,
+        check=True,
+    )
+    # The venv's alembic, not `uv run`: that would sync again, without the extras.
+    subprocess.run(
+        [str(project / ".venv" / "bin" / "alembic"), "upgrade", "head"],
         cwd=project,
         check=True,
         stdout=subprocess.DEVNULL,
@@ -469,18 +481,54 @@ def describe_machine(project: Path) -> None:
     print(f"load average before the run: {os.getloadavg()[0]:.2f} (other work skews the figures)")
 
 
-def switches(counted: bool, authentication: str | None) -> tuple[dict[str, str], list[str]]:
+def switches(
+    project: Path, counted: bool, authentication: str | None
+) -> tuple[dict[str, str], list[str]]:
     """The switched service's environment (bench_cost.py) and wrk's extra headers."""
     env: dict[str, str] = {}
     headers: list[str] = []
     if counted:
         env |= {"BENCH_COUNTED": "1", "RATE_LIMIT_DEFAULT": "1000000000/minute"}
-    if authentication:
-        secret = os.urandom(32).hex()
-        env |= {"BENCH_AUTHENTICATION": "1", "BENCH_TOKEN_SECRET": secret}
+    if not authentication:
+        return env, headers
+    secret = os.urandom(32).hex()
+    env |= {"BENCH_AUTHENTICATION": "1", "BENCH_TOKEN_SECRET": secret, "SECRET_KEY": secret}
     if authentication == "bearer":
-        headers.append(f"Authorization: Bearer {hs256_token(secret)}")
+        auth = auth_option(project)
+        if auth == "local":
+            token = local_access_token(project, secret)  # the service's own, verified as usual
+        elif auth == "none":
+            token = hs256_token(secret)  # for the stand-in
+        else:
+            sys.exit(f"--authentication bearer: not for auth = {auth} (no provider here)")
+        headers.append(f"Authorization: Bearer {token}")
     return env, headers
+
+
+def auth_option(project: Path) -> str:
+    answers = (project / ".copier-answers.yml").read_text()
+    match = re.search(r"^auth: *['\"]?(\w+)", answers, re.MULTILINE)
+    return match.group(1) if match else "none"
+
+
+_LOCAL_SIGNER = """
+import sys
+from {package}.auth.local.tokens import sign_access_token
+from {package}.auth.principal import Role
+from {package}.settings import Settings
+settings = Settings(_env_file=None, secret_key=sys.argv[1], access_token_minutes=60)
+print(sign_access_token(settings, subject="42", role=Role.USER).token)
+"""
+
+
+def local_access_token(project: Path, secret: str) -> str:
+    """An access token signed by the project's own code with `secret` (auth = local), 1 h long."""
+    code = _LOCAL_SIGNER.format(package=package_name(project))
+    python = str(project / ".venv" / "bin" / "python")
+    result = subprocess.run(
+        [python, "-c", code, secret], cwd=project, capture_output=True, text=True, check=True
+    )
+    return result.stdout.strip()
 
 
 def hs256_token(secret: str) -> str:
@@ -519,12 +567,21 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--authentication",
         choices=["scan", "bearer"],
-        help="where the service has no authenticator (auth=none): run AuthenticationMiddleware "
-        "with a stand-in that verifies HS256 tokens; scan: wrk sends no credentials; "
-        "bearer: wrk sends a valid token (to both servers), so the limiter counts per user",
+        help="scan: wrk sends no credentials; bearer: wrk sends a valid token (to both "
+        "servers), so the limiter counts per user: with auth=local one the service signed, "
+        "with auth=none one for a stand-in authenticator that verifies HS256 tokens as "
+        "auth=local would, run where the service has none",
+    )
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting for the service only (repeatable), e.g. VERIFIED_TOKEN_CACHE_SECONDS=0",
     )
     args = parser.parse_args(argv)
     answers = dict(answer.split("=", 1) for answer in args.answer)
+    settings = dict(setting.split("=", 1) for setting in args.env)
 
     with tempfile.TemporaryDirectory(prefix="prodready-bench-") as workdir:
         extras = ["auth-local"] if args.authentication else []  # pyjwt, for the stand-in
@@ -533,7 +590,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
         logs = Path(workdir)
         describe_machine(project)
-        env, headers = switches(args.counted, args.authentication)
+        env, headers = switches(project, args.counted, args.authentication)
+        env |= settings
         print(
             f"wrk -t1 -c{CONNECTIONS} -d{args.duration:g}s --latency, {args.rounds} rounds; "
             f"service access log -> {logs / 'service.stdout.log'} (a file)"

@@ -7,7 +7,7 @@ Alembic migrations (migrations/), never `create_all`.
 """
 
 from collections.abc import AsyncIterator, Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import Connection, MetaData
@@ -26,9 +26,6 @@ NAMING_CONVENTION = {
 }
 
 
-T = TypeVar("T")
-
-
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
@@ -45,8 +42,9 @@ def create_engine(settings: Settings) -> AsyncEngine:
     return create_async_engine(settings.database_url, **options)
 
 
-async def inspect(engine: AsyncEngine, check: Callable[[Connection], T]) -> T:
-    """`check` on a connection from the pool: readiness reads the schema's revision with it."""
+async def inspect(engine: AsyncEngine, check: Callable[[Connection], str | None]) -> str | None:
+    """`check` on a connection from the pool, and the problem it found (None: none); readiness
+    compares the schema's revision with it."""
     async with engine.connect() as connection:
         return await connection.run_sync(check)
 

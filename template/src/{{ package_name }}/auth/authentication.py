@@ -12,7 +12,7 @@ checked is the authenticator's business (chosen.py): the signature of a token th
 or one from an identity provider; a key's hash in the database.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Protocol
@@ -83,10 +83,8 @@ class Authenticator(Protocol):
         """At shutdown: close what the authenticator opened (an HTTP client, say)."""
 
 
-class AuthenticatorFactory(Protocol):
-    def __call__(
-        self, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
-    ) -> Authenticator: ...
+# Builds the authenticator from the settings and the database's sessions, in the lifespan.
+AuthenticatorFactory = Callable[[Settings, async_sessionmaker[AsyncSession]], Authenticator]
 
 
 @dataclass(frozen=True)

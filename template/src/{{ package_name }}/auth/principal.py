@@ -33,7 +33,10 @@ class Principal:
     subject: str  # the user's id, or the API key's id: what the audit log and rate limiter name
     permissions: frozenset[Permission]
     kind: Literal["user", "api_key", "gateway"] = "user"
+    # When what proved it stops being valid (a token's exp, in Unix seconds); None: it is checked
+    # at every use (an API key). verified_tokens.py remembers a principal until then at most.
+    expires_at: float | None = None
 
     @classmethod
-    def with_role(cls, subject: str, role: Role) -> "Principal":
-        return cls(subject, ROLE_PERMISSIONS[role])
+    def with_role(cls, subject: str, role: Role, *, expires_at: float | None = None) -> "Principal":
+        return cls(subject, ROLE_PERMISSIONS[role], expires_at=expires_at)

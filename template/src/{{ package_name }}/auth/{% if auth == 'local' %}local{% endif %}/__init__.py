@@ -8,11 +8,12 @@ failure limit too (lockout.py). The first user: `python -m <package>.manage crea
 """
 
 from ..authentication import Authentication
+from ..verified_tokens import remembering_verified_tokens
 from .authenticator import LocalAuthenticator
 from .router import API_KEY_SCHEME, BEARER_SCHEME, router
 
 AUTHENTICATION = Authentication(
-    authenticator=LocalAuthenticator,
+    authenticator=remembering_verified_tokens(LocalAuthenticator),
     routers=[router],
     bearer_scheme=BEARER_SCHEME,
     api_key_scheme=API_KEY_SCHEME,

@@ -27,8 +27,8 @@ class LocalAuthenticator:
     async def authenticate(self, credentials: Credentials) -> Principal:
         # A refusal is logged by authentication.py, which catches it.
         if credentials.bearer_token is not None:
-            subject, role = verify_access_token(self.settings, self.keys, credentials.bearer_token)
-            return Principal.with_role(subject, role)
+            token = verify_access_token(self.settings, self.keys, credentials.bearer_token)
+            return Principal.with_role(token.subject, token.role, expires_at=token.expires_at)
         assert credentials.api_key is not None  # Credentials carry one or the other
         async with self.sessionmaker() as session:
             principal = await principal_for_key(session, key=credentials.api_key)

@@ -7,7 +7,7 @@ button and standard clients work. Token responses are never cached: security/hea
 """
 
 from http import HTTPStatus
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Depends, Form, Request, status
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
@@ -16,6 +16,7 @@ from ...db import SessionDep
 from ...openapi import problem_responses
 from ...problems import ProblemError
 from ..authentication import signed_in_principal
+from ..verified_tokens import VerifiedTokens
 from . import sessions, users
 from .authenticator import LocalAuthenticator
 from .schemas import RefreshIn, TokenOut, UserOut
@@ -28,8 +29,10 @@ router = APIRouter(tags=["auth"])
 
 
 def _authenticator(request: Request) -> LocalAuthenticator:
-    authenticator: LocalAuthenticator = request.state.authenticator
-    return authenticator
+    # The lifespan's: this package's authenticator (__init__.py) behind the memory of verified
+    # tokens, which routes that sign in do not need.
+    remembering: VerifiedTokens = request.state.authenticator
+    return cast(LocalAuthenticator, remembering.inner)
 
 
 Authenticator = Annotated[LocalAuthenticator, Depends(_authenticator)]

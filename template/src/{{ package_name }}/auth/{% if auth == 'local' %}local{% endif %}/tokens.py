@@ -67,8 +67,15 @@ def sign_access_token(settings: Settings, *, subject: str, role: Role) -> Access
     return AccessToken(token, lifetime)
 
 
-def verify_access_token(settings: Settings, keys: KeyRing, token: str) -> tuple[str, Role]:
-    """The token's subject and role, or CredentialsRefusedError saying why not."""
+@dataclass(frozen=True, slots=True)
+class VerifiedAccessToken:
+    subject: str
+    role: Role
+    expires_at: float  # its exp claim
+
+
+def verify_access_token(settings: Settings, keys: KeyRing, token: str) -> VerifiedAccessToken:
+    """The token's subject, role and expiry, or CredentialsRefusedError saying why not."""
     try:
         header = jwt.get_unverified_header(token)
     except jwt.InvalidTokenError:
@@ -93,9 +100,10 @@ def verify_access_token(settings: Settings, keys: KeyRing, token: str) -> tuple[
     except jwt.InvalidTokenError as error:
         raise CredentialsRefusedError(f"The token is not valid: {type(error).__name__}.") from None
     try:
-        return str(claims["sub"]), Role(str(claims.get("role")))
+        role = Role(str(claims.get("role")))
     except ValueError:
         raise CredentialsRefusedError("The token names no known role.") from None
+    return VerifiedAccessToken(str(claims["sub"]), role, float(claims["exp"]))
 
 
 def new_refresh_token() -> str:
