@@ -95,6 +95,7 @@ def chosen_extras(project: GeneratedProject) -> list[str]:
     extras += ["tracing"] * bool(answers["tracing"]) + ["error-tracking"] * bool(
         answers["error_tracking"]
     )
+    extras += [f"auth-{answers['auth']}"] * (answers["auth"] != "none")
     return [item for extra in extras for item in ("--extra", extra)]
 
 

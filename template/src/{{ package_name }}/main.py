@@ -96,7 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redirect_slashes=False,
     )
     install_problem_handlers(app)
-    install_problem_openapi(app)
+    install_problem_openapi(app, verification_can_fail=AUTHENTICATION.verification_can_fail)
     app.include_router(health.router)
     app.include_router(metrics.router)
     for router in AUTHENTICATION.routers:

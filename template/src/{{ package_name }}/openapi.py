@@ -33,16 +33,32 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {status: {"description": HTTPStatus(status).phrase} for status in statuses}
 
 
-def install_problem_openapi(app: FastAPI) -> None:
+# When the authenticator cannot check credentials right now (an identity provider out of reach),
+# a secured route answers 503 with Retry-After (auth/authentication.py).
+_CANNOT_VERIFY_NOW = {
+    "description": "Service Unavailable",
+    "headers": {
+        "Retry-After": {
+            "description": "Seconds until the credentials can be checked again",
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    },
+}
+
+
+def install_problem_openapi(app: FastAPI, *, verification_can_fail: bool = False) -> None:
+    """`verification_can_fail`: the authenticator depends on a service it can lose, so every
+    secured operation documents a 503 too."""
+
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = _build(app)
+            app.openapi_schema = _build(app, verification_can_fail=verification_can_fail)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def _build(app: FastAPI) -> dict[str, Any]:
+def _build(app: FastAPI, *, verification_can_fail: bool) -> dict[str, Any]:
     document = get_openapi(
         title=app.title, version=app.version, description=app.description, routes=app.routes
     )
@@ -61,6 +77,8 @@ def _build(app: FastAPI) -> dict[str, Any]:
                 # auth/permissions.py: no or refused credentials, or a missing permission.
                 responses.setdefault("401", {"description": "Unauthorized"})
                 responses.setdefault("403", {"description": "Forbidden"})
+                if verification_can_fail:
+                    responses.setdefault("503", dict(_CANNOT_VERIFY_NOW))
             if "requestBody" in operation:
                 # A body that is not JSON at all (bad encoding) is refused before validation.
                 responses.setdefault("400", {"description": "Bad Request"})

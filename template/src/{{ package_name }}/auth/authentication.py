@@ -99,6 +99,9 @@ class Authentication:
     # built with auto_error=False: this layer, not FastAPI's, reads the credentials.
     bearer_scheme: SecurityBase | None = None
     api_key_scheme: SecurityBase | None = None
+    # The authenticator depends on a service it can lose (an identity provider's keys): then a
+    # protected route can answer 503 (CannotVerifyNowError), and the OpenAPI document says so.
+    verification_can_fail: bool = False
 
 
 def credentials_from(headers: Sequence[tuple[bytes, bytes]]) -> Credentials | None:

@@ -156,6 +156,9 @@ def configure_logging(
     root = logging.getLogger()
     root.handlers = [json_handler()]
     root.setLevel(numeric_level)
+    # Python's warnings (a library's deprecation, pyjwt's short-key warning) become JSON lines on
+    # the py.warnings logger, instead of plain text on stderr.
+    logging.captureWarnings(True)
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers.clear()
         logging.getLogger(name).propagate = True
