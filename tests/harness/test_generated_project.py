@@ -174,12 +174,14 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(
     # database: PostgreSQL's from DATABASE_URL) and fuzzes its own OpenAPI document, every check.
     reports = tmp_path / "contract"
     result = project.run("make", "contract", f"CONTRACT_DIR={reports}", timeout=900)
-    # Two runs, anonymous then signed in (ci/contract.py): both clean, the second the larger.
-    assert result.stdout.count("No issues found") == 2, result.stdout[-4000:]
-    summary = result.stdout[result.stdout.rindex("No issues found") - 3000 :]
+    # Two runs, anonymous then signed in (ci/contract.py): every case of both passed (a warning,
+    # such as "validation mismatch", is printed but is not a failure), the second the larger.
+    summary = result.stdout[-4000:]
     generated = re.findall(r"(\d+) generated, (\d+) passed", result.stdout)
     assert len(generated) == 2, summary
-    assert int(generated[-1][0]) == int(generated[-1][1]) >= 300
+    assert all(int(cases) == int(passed) for cases, passed in generated), summary
+    assert int(generated[-1][0]) >= 300
+    assert "failed" not in result.stdout.lower().replace("0 failed", ""), summary
     assert summary.rstrip().endswith(f"server log {reports / 'server.log'}")
     junit = ElementTree.parse(reports / "junit.xml").getroot()  # noqa: S314 (written by our run)
     assert junit.get("failures") == junit.get("errors") == "0"
