@@ -7,6 +7,7 @@ with a quota of 3 (project.py: RATE_LIMITS), not from the shared default, which 
 need raised.
 """
 
+import re
 import uuid
 
 import httpx
@@ -52,7 +53,10 @@ def test_a_signed_in_caller_keeps_one_quota_across_addresses(
         remaining = [
             admin.get("/api/v1/items", headers=new_client()).headers["ratelimit"] for _ in range(2)
         ]
-    assert remaining == [f'"default";r={DEFAULT_QUOTA - n};t=60' for n in (1, 2)]
+    # One quota, whatever the address: the second request has one fewer left. Not counted from
+    # the top: with auth = oidc the provider's admin is a subject other tests signed in as too.
+    counts = [int(re.fullmatch(r'"default";r=(\d+);t=\d+', header)[1]) for header in remaining]
+    assert counts[1] == counts[0] - 1 < DEFAULT_QUOTA, remaining
 
 
 def test_past_a_quota_the_answer_is_a_429_problem(service: RunningService) -> None:

@@ -55,7 +55,14 @@ def test_smoke_passes_against_the_service(
 ) -> None:
     result = project.run("make", "--silent", "smoke", f"URL={service.url}")
     assert result.stdout.startswith(f"smoke: passed {service.url} in "), result.stdout
-    assert "security headers, request id, ready, items list" in result.stdout
+    if project.answers["auth"] == "none":
+        assert "security headers, request id, ready, items list" in result.stdout
+        return
+    # Credentials required: anonymously the items list must be refused; signed in, it is read.
+    assert result.stdout.rstrip().endswith("ready, anonymous items list refused"), result.stdout
+    signed_in = {"SMOKE_AUTHORIZATION": service.client.headers["authorization"]}
+    result = project.run("make", "--silent", "smoke", f"URL={service.url}", env=signed_in)
+    assert "ready, anonymous items list refused, items list" in result.stdout, result.stdout
 
 
 # On the default set: on every set, test_workflow_steps.py runs `make load` as ci.yml's job does.
