@@ -16,16 +16,19 @@ from .security.probes import PROBE_PATHS
 
 _PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 _FASTAPI_ERROR_SCHEMAS = ("HTTPValidationError", "ValidationError")
+
+
+def _with_retry_after(status: HTTPStatus, seconds_until: str) -> dict[str, Any]:
+    """A response that says, in Retry-After, how many seconds until `seconds_until`."""
+    retry_after = {
+        "description": f"Seconds until {seconds_until}",
+        "schema": {"type": "integer", "minimum": 1},
+    }
+    return {"description": status.phrase, "headers": {"Retry-After": retry_after}}
+
+
 # Past its quota a client gets a 429 on every path the rate limiter counts (security/rate_limit.py).
-_TOO_MANY_REQUESTS = {
-    "description": "Too Many Requests",
-    "headers": {
-        "Retry-After": {
-            "description": "Seconds until the client's quota is back",
-            "schema": {"type": "integer", "minimum": 1},
-        }
-    },
-}
+_TOO_MANY_REQUESTS = _with_retry_after(HTTPStatus.TOO_MANY_REQUESTS, "the client's quota is back")
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -35,15 +38,9 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 # When the authenticator cannot check credentials right now (an identity provider out of reach),
 # a secured route answers 503 with Retry-After (auth/authentication.py).
-_CANNOT_VERIFY_NOW = {
-    "description": "Service Unavailable",
-    "headers": {
-        "Retry-After": {
-            "description": "Seconds until the credentials can be checked again",
-            "schema": {"type": "integer", "minimum": 1},
-        }
-    },
-}
+_CANNOT_VERIFY_NOW = _with_retry_after(
+    HTTPStatus.SERVICE_UNAVAILABLE, "the credentials can be checked again"
+)
 
 
 def install_problem_openapi(app: FastAPI, *, verification_can_fail: bool = False) -> None:
