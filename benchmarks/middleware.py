@@ -214,12 +214,18 @@ def install(project: Path, extras: Sequence[str] = ()) -> None:
     )
 
 
-def package_name(project: Path) -> str:
+def answer(project: Path, question: str) -> str | None:
+    """The project's recorded answer to `question` (.copier-answers.yml), if it has one."""
     answers = (project / ".copier-answers.yml").read_text()
-    match = re.search(r"^package_name: *['\"]?(\w+)", answers, re.MULTILINE)
-    if match is None:
+    match = re.search(rf"^{question}: *['\"]?(\w+)", answers, re.MULTILINE)
+    return match.group(1) if match else None
+
+
+def package_name(project: Path) -> str:
+    name = answer(project, "package_name")
+    if name is None:
         sys.exit(f"no package_name in {project / '.copier-answers.yml'}")
-    return match.group(1)
+    return name
 
 
 def prepare(
@@ -494,7 +500,7 @@ def switches(
     secret = os.urandom(32).hex()
     env |= {"BENCH_AUTHENTICATION": "1", "BENCH_TOKEN_SECRET": secret, "SECRET_KEY": secret}
     if authentication == "bearer":
-        auth = auth_option(project)
+        auth = answer(project, "auth") or "none"
         if auth == "local":
             token = local_access_token(project, secret)  # the service's own, verified as usual
         elif auth == "none":
@@ -503,12 +509,6 @@ def switches(
             sys.exit(f"--authentication bearer: not for auth = {auth} (no provider here)")
         headers.append(f"Authorization: Bearer {token}")
     return env, headers
-
-
-def auth_option(project: Path) -> str:
-    answers = (project / ".copier-answers.yml").read_text()
-    match = re.search(r"^auth: *['\"]?(\w+)", answers, re.MULTILINE)
-    return match.group(1) if match else "none"
 
 
 _LOCAL_SIGNER = """
