@@ -48,6 +48,20 @@ def api_key_used(*, key_id: str) -> None:
     _logger.info("api key used", security_event="api_key_used", key_id=key_id)
 
 
+def user_created(*, subject: str, role: str) -> None:
+    # A new account and the role it holds: with the key events below, every change of who may
+    # do what (manage.py's commands) leaves a line.
+    _logger.info("user created", security_event="user_created", subject=subject, role=role)
+
+
+def api_key_created(*, key_id: str, scopes: str) -> None:
+    _logger.info("api key created", security_event="api_key_created", key_id=key_id, scopes=scopes)
+
+
+def api_key_revoked(*, key_id: str) -> None:
+    _logger.info("api key revoked", security_event="api_key_revoked", key_id=key_id)
+
+
 def credentials_refused(*, reason: str) -> None:
     _logger.warning("credentials refused", security_event="credentials_refused", reason=reason)
 

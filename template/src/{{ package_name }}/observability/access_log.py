@@ -23,6 +23,7 @@ import random
 import sys
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from typing import TextIO
 
 from .redaction import REDACTED, is_sensitive
 
@@ -37,6 +38,7 @@ _context_fields: Callable[[], Mapping[str, str]] | None = None
 def configure_access_log(
     level: int,
     *,
+    stream: TextIO | None = None,
     sample_rate: float = 1.0,
     context_fields: Callable[[], Mapping[str, str]] | None = None,
     random_source: Callable[[], float] = random.random,
@@ -47,7 +49,7 @@ def configure_access_log(
     """
     global _enabled, _fd, _sample_rate, _random, _context_fields
     _enabled = level <= logging.INFO
-    _fd = (sys.__stdout__ or sys.stdout).fileno()
+    _fd = (stream or sys.__stdout__ or sys.stdout).fileno()
     _sample_rate = sample_rate
     _random = random_source
     _context_fields = context_fields

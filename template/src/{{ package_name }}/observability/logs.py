@@ -17,7 +17,7 @@ Every line passes through redaction.py before it is written.
 import logging
 import sys
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TextIO
 
 import structlog
 
@@ -102,13 +102,18 @@ _TRACEBACKS = structlog.processors.ExceptionRenderer(
 )
 
 
-def json_handler() -> logging.Handler:
-    """A stdlib handler writing our JSON lines to stdout.
+def _stdout() -> TextIO:
+    # The process's own stdout, not whatever replaced sys.stdout later: logs always reach fd 1.
+    return sys.__stdout__ or sys.stdout
+
+
+def json_handler(stream: TextIO | None = None) -> logging.Handler:
+    """A stdlib handler writing our JSON lines to `stream` (stdout unless told).
 
     Also named by log-config.json, which uvicorn loads before it imports the app, so that the
     server's own first lines (and an import error) are JSON too.
     """
-    handler = logging.StreamHandler(sys.__stdout__ or sys.stdout)
+    handler = logging.StreamHandler(stream or _stdout())
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=_SHARED_PROCESSORS,
@@ -126,10 +131,14 @@ def json_handler() -> logging.Handler:
 def configure_logging(
     level: str,
     *,
+    stream: TextIO | None = None,
     context_fields: ContextFields | None = None,
     access_log_sample_rate: float = 1.0,
 ) -> None:
     """Configure once per process: loggers cache their configuration on first use (it is faster).
+
+    Lines go to stdout, or to `stream` when given: manage.py sends them to stderr, because its
+    stdout carries a command's result (the API key a script captures).
 
     `context_fields`, when given, is called for every line and its fields are added to it:
     structlog lines, stdlib lines and the access line alike (tracing passes the current trace and
@@ -138,8 +147,7 @@ def configure_logging(
     """
     global _context_fields
     _context_fields = context_fields
-    # The process's own stdout, not whatever replaced sys.stdout later: logs always reach fd 1.
-    stream = sys.__stdout__ or sys.stdout
+    stream = stream or _stdout()
     numeric_level = logging.getLevelNamesMapping()[level]
     structlog.configure(
         processors=[
@@ -154,7 +162,7 @@ def configure_logging(
     )
 
     root = logging.getLogger()
-    root.handlers = [json_handler()]
+    root.handlers = [json_handler(stream)]
     root.setLevel(numeric_level)
     # Python's warnings (a library's deprecation, pyjwt's short-key warning) become JSON lines on
     # the py.warnings logger, instead of plain text on stderr.
@@ -163,7 +171,10 @@ def configure_logging(
         logging.getLogger(name).handlers.clear()
         logging.getLogger(name).propagate = True
     configure_access_log(
-        numeric_level, sample_rate=access_log_sample_rate, context_fields=context_fields
+        numeric_level,
+        stream=stream,
+        sample_rate=access_log_sample_rate,
+        context_fields=context_fields,
     )
     for name in SILENCED_LOGGERS:
         silenced = logging.getLogger(name)

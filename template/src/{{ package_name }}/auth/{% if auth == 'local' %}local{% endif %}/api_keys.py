@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from .. import events
 from ..authentication import CredentialsRefusedError
 from ..principal import Permission, Principal
 from .models import ApiKey
@@ -38,6 +39,7 @@ async def create_api_key(
     scopes = " ".join(sorted({str(permission) for permission in scope}))
     session.add(ApiKey(key_id=key_id, key_hash=digest(key), name=name, scopes=scopes))
     await session.commit()
+    events.api_key_created(key_id=key_id, scopes=scopes)
     return NewApiKey(key_id, key)
 
 
@@ -49,7 +51,10 @@ async def revoke_api_key(session: AsyncSession, *, key_id: str) -> bool:
         .values(revoked_at=datetime.now(UTC))
     )
     await session.commit()
-    return bool(revoked.rowcount)  # type: ignore[attr-defined]
+    if not revoked.rowcount:  # type: ignore[attr-defined]
+        return False
+    events.api_key_revoked(key_id=key_id)
+    return True
 
 
 async def principal_for_key(session: AsyncSession, *, key: str) -> Principal:

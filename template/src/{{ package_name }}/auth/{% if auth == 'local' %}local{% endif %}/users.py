@@ -50,6 +50,7 @@ async def create_user(
     except IntegrityError:
         await session.rollback()
         raise DuplicateUserError from None
+    events.user_created(subject=str(user.id), role=user.role)
     return user
 
 
