@@ -137,15 +137,15 @@ def test_a_huge_header_is_a_431(service: RunningService) -> None:
     assert _problem(response)["status"] == 431
 
 
-def test_13000_query_parameters_are_a_fast_400(service: RunningService) -> None:
+def test_13000_query_parameters_are_a_400(service: RunningService) -> None:
     # Names of up to three characters: written as p0=1&p1=1..., the request line (about 100 KB)
     # is refused by uvicorn's parser itself, a plain-text 400, before the service sees it.
+    # That the count is linear (no event-loop freeze) is the generated project's own test
+    # (tests/test_request_limits.py counts the checks); no timing is asserted here.
     digits = "0123456789abcdefghijklmnopqrstuvwxyz"
     names = (digits[n // 1296] + digits[n // 36 % 36] + digits[n % 36] for n in range(13_000))
     query = "&".join(names)
-    started = time.monotonic()
     response = _exchange(_address(service.url), _request("GET", f"/api/v1/items?{query}"))
-    assert time.monotonic() - started < 1.0
     assert _status(response) == 400
     assert "more than 100 parameters" in str(_problem(response)["detail"])
 

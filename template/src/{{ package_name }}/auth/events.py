@@ -62,6 +62,29 @@ def api_key_revoked(*, key_id: str) -> None:
     _logger.info("api key revoked", security_event="api_key_revoked", key_id=key_id)
 
 
+def password_changed(*, subject: str, how: str) -> None:
+    # how: "change" (the user, with the current password) or "reset" (with a reset token).
+    _logger.info("password changed", security_event="password_changed", subject=subject, how=how)
+
+
+def password_change_refused(*, subject: str | None, reason: str) -> None:
+    _logger.warning(
+        "password change refused",
+        security_event="password_change_refused",
+        subject=subject,
+        reason=reason,
+    )
+
+
+def password_reset_issued(*, subject: str, minutes: int) -> None:
+    _logger.info(
+        "password reset issued",
+        security_event="password_reset_issued",
+        subject=subject,
+        minutes=minutes,
+    )
+
+
 def credentials_refused(*, reason: str) -> None:
     _logger.warning("credentials refused", security_event="credentials_refused", reason=reason)
 

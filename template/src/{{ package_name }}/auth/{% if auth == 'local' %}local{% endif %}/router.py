@@ -1,6 +1,7 @@
-"""HTTP routes of local authentication: sign in, refresh, sign out, and who am I.
+"""HTTP routes of local authentication: sign in, refresh, sign out, who am I, and passwords.
 
-Thin on purpose: each parses its input, calls users.py or sessions.py and shapes the answer.
+Thin on purpose: each parses its input, calls users.py, sessions.py or password_changes.py and
+shapes the answer.
 The sign-in form is OAuth 2.0's password grant (RFC 6749 section 4.3), so /docs' "Authorize"
 button and standard clients work. Token responses are never cached: security/headers.py sends
 `Cache-Control: no-store` on every API response.
@@ -17,9 +18,9 @@ from ...openapi import problem_responses
 from ...problems import ProblemError
 from ..authentication import signed_in_principal
 from ..verified_tokens import VerifiedTokens
-from . import sessions, users
+from . import password_changes, sessions, users
 from .authenticator import LocalAuthenticator
-from .schemas import RefreshIn, TokenOut, UserOut
+from .schemas import PasswordChangeIn, PasswordResetIn, RefreshIn, TokenOut, UserOut
 
 SIGN_IN_PATH = "/api/v1/auth/token"
 BEARER_SCHEME = OAuth2PasswordBearer(tokenUrl=SIGN_IN_PATH, auto_error=False)
@@ -90,3 +91,41 @@ async def logout(data: RefreshIn, session: SessionDep) -> None:
 @router.get("/api/v1/users/me", responses=problem_responses(404))
 async def me(session: SessionDep, user_id: Annotated[int, Depends(_signed_in_user)]) -> UserOut:
     return UserOut.model_validate(await users.get_user_or_404(session, user_id=user_id))
+
+
+@router.post(
+    "/api/v1/users/me/password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(400, 403, 404),
+)
+async def change_password(
+    data: PasswordChangeIn,
+    session: SessionDep,
+    authenticator: Authenticator,
+    user_id: Annotated[int, Depends(_signed_in_user)],
+) -> None:
+    """A new password, given the current one; every session of the user is signed out."""
+    await password_changes.change_password(
+        session,
+        settings=authenticator.settings,
+        user_id=user_id,
+        current_password=data.current_password,
+        new_password=data.new_password,
+    )
+
+
+@router.post(
+    "/api/v1/auth/password-reset",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(400),
+)
+async def reset_password(
+    data: PasswordResetIn, session: SessionDep, authenticator: Authenticator
+) -> None:
+    """A new password with a reset token (`manage reset-password`), which this spends."""
+    await password_changes.reset_password(
+        session,
+        settings=authenticator.settings,
+        token=data.reset_token,
+        new_password=data.new_password,
+    )

@@ -1,4 +1,4 @@
-"""What the sign-in routes accept and return (OAuth 2.0 token response, RFC 6749 section 5.1)."""
+"""What the sign-in and password routes accept and return (the token response: RFC 6749 5.1)."""
 
 from datetime import datetime
 from typing import Annotated, Literal
@@ -7,8 +7,10 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 
 from .lockout import aware
 
-# A refresh token is 43 URL-safe characters (tokens.py); the bound keeps junk out of the query.
+# A refresh or reset token is 43 URL-safe characters; the bound keeps junk out of the query.
 RefreshTokenString = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+# The policy (passwords.py) decides what is long enough; this bound only caps what is hashed.
+PasswordString = Annotated[str, StringConstraints(min_length=1, max_length=4096)]
 
 
 class TokenOut(BaseModel):
@@ -22,6 +24,20 @@ class RefreshIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     refresh_token: RefreshTokenString
+
+
+class PasswordChangeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: PasswordString
+    new_password: PasswordString
+
+
+class PasswordResetIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reset_token: RefreshTokenString
+    new_password: PasswordString
 
 
 class UserOut(BaseModel):

@@ -87,6 +87,15 @@ async def revoke_family(session: AsyncSession, *, family: str) -> None:
     await session.commit()
 
 
+async def revoke_every_family(session: AsyncSession, *, user_id: int) -> None:
+    """Sign the user out everywhere (a new password): in the caller's transaction, uncommitted."""
+    await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=datetime.now(UTC))
+    )
+
+
 async def sign_out(session: AsyncSession, *, refresh_token: str) -> None:
     """Revoke the family of `refresh_token`; an unknown token is already signed out."""
     family = await session.scalar(
