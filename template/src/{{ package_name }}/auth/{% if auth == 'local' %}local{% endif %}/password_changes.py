@@ -6,10 +6,16 @@ each is checked with argon2, as a sign-in would (the hashes are salted, so there
 Why reset tokens are single-use and short-lived: one travels outside the service (an e-mail, a
 support chat), where it may be read later. It is a 256-bit random string stored as a digest,
 valid for PASSWORD_RESET_MINUTES, spent by its first use (a conditional UPDATE, so two concurrent
-uses cannot both succeed), and issuing a new one spends the user's earlier ones. The service
+uses cannot both succeed), and issuing a new one spends the user's earlier ones (the user's row is
+locked meanwhile, so two issued at once cannot both stay valid). The service
 sends no e-mail: `python -m <package>.manage reset-password EMAIL` prints the token for whoever
 delivers it (docs/access-control.md).
-Either way a new password signs the user out everywhere (every refresh token is revoked) and
+A wrong current password counts toward the account's lockout as a failed sign-in does, so a
+stolen access token cannot be used to guess the password; a locked account cannot change it.
+A reset token is spent after RESET_REFUSALS refused new passwords, so whoever holds it cannot
+test many guesses against the history.
+Either way a new password signs the user out everywhere (every refresh token is revoked; access
+tokens already issued live out their ACCESS_TOKEN_MINUTES), spends any unused reset token and
 clears a lockout.
 """
 
@@ -23,12 +29,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ...problems import NotFoundError, ProblemError
 from ...settings import Settings
 from .. import events
-from .lockout import aware
+from .lockout import aware, check_not_locked
 from .models import PasswordHistory, PasswordReset, User
 from .passwords import check_policy, hash_password, verify_password
 from .sessions import revoke_every_family
 from .tokens import digest
-from .users import normalise_email
+from .users import count_failed_password, normalise_email
+
+# Refused new passwords after which a reset token is spent.
+RESET_REFUSALS = 3
 
 
 class WrongPasswordError(ProblemError):
@@ -57,8 +66,10 @@ async def change_password(
     user = await session.get(User, user_id)
     if user is None:
         raise NotFoundError("This user no longer exists.")
+    check_not_locked(user.locked_until)
     if not await verify_password(settings, user.password_hash, current_password):
         events.password_change_refused(subject=str(user.id), reason="wrong current password")
+        await count_failed_password(session, settings=settings, user=user)
         raise WrongPasswordError("The current password is not correct.")
     await _check_new_password(session, settings=settings, user=user, password=new_password)
     await _set_password(session, settings=settings, user=user, password=new_password)
@@ -67,7 +78,9 @@ async def change_password(
 
 async def issue_password_reset(session: AsyncSession, *, settings: Settings, email: str) -> str:
     """A new reset token for the user `email`; the user's earlier unused ones are spent."""
-    user = await session.scalar(select(User).where(User.email == normalise_email(email)))
+    user = await session.scalar(
+        select(User).where(User.email == normalise_email(email)).with_for_update()
+    )
     if user is None:
         raise NotFoundError("No user has this e-mail address.")
     now = datetime.now(UTC)
@@ -97,8 +110,22 @@ async def reset_password(
     user = await session.get(User, reset.user_id)
     if user is None:  # pragma: no cover (the foreign key deletes its resets with the user)
         raise ResetRefusedError(_RESET_REFUSED)
-    # The policy and the history first: a refused password does not spend the token.
-    await _check_new_password(session, settings=settings, user=user, password=new_password)
+    # The policy and the history first: a refused password spends the token only after a few.
+    try:
+        await _check_new_password(session, settings=settings, user=user, password=new_password)
+    except ProblemError:
+        await session.execute(
+            update(PasswordReset)
+            .where(PasswordReset.id == reset.id)
+            .values(refusals=PasswordReset.refusals + 1)
+        )
+        await session.execute(
+            update(PasswordReset)
+            .where(PasswordReset.id == reset.id, PasswordReset.refusals >= RESET_REFUSALS)
+            .values(used_at=now)
+        )
+        await session.commit()
+        raise
     claimed = await session.execute(
         update(PasswordReset)
         .where(PasswordReset.id == reset.id, PasswordReset.used_at.is_(None))
@@ -152,4 +179,9 @@ async def _set_password(
         )
     )
     await revoke_every_family(session, user_id=user.id)
+    await session.execute(
+        update(PasswordReset)
+        .where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))
+        .values(used_at=datetime.now(UTC))
+    )
     await session.commit()

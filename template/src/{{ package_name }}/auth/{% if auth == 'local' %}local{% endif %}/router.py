@@ -104,7 +104,8 @@ async def change_password(
     authenticator: Authenticator,
     user_id: Annotated[int, Depends(_signed_in_user)],
 ) -> None:
-    """A new password, given the current one; every session of the user is signed out."""
+    """A new password, given the current one. The user's refresh tokens are revoked (signed out
+    everywhere); access tokens already issued live out their minutes."""
     await password_changes.change_password(
         session,
         settings=authenticator.settings,

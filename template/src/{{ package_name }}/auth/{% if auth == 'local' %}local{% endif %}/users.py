@@ -89,7 +89,8 @@ async def sign_in(
         raise
     if not await verify_password(settings, user.password_hash, password):
         await failures.record(address)
-        await _count_failure(session, settings=settings, user=user)
+        events.login_failed(reason="wrong password")
+        await count_failed_password(session, settings=settings, user=user)
         raise InvalidCredentialsError("Incorrect e-mail address or password.")
     user.failed_logins = 0
     user.locked_until = None
@@ -101,15 +102,16 @@ async def sign_in(
     return user
 
 
-async def _count_failure(session: AsyncSession, *, settings: Settings, user: User) -> None:
-    # Incremented in the database, not in Python: concurrent guesses are all counted.
+async def count_failed_password(session: AsyncSession, *, settings: Settings, user: User) -> None:
+    """One more wrong password for `user` (at sign-in, or as the current one when changing it);
+    LOCKOUT_FAILURES in a row lock the account. Incremented in the database, not in Python:
+    concurrent guesses are all counted."""
     failed = await session.scalar(
         update(User)
         .where(User.id == user.id)
         .values(failed_logins=User.failed_logins + 1)
         .returning(User.failed_logins)
     )
-    events.login_failed(reason="wrong password")
     if failed is not None and failed >= settings.lockout_failures:
         until = datetime.now(UTC) + timedelta(seconds=settings.lockout_seconds)
         await session.execute(
