@@ -1,5 +1,5 @@
-"""The request pipeline's one middleware: request id, security headers, metrics, access log and
-the last-resort 500, in a single pure ASGI layer.
+"""The request pipeline's one middleware: request id, security headers, metrics, access log,
+HEAD answered as GET and the last-resort 500, in a single pure ASGI layer.
 
 Why one layer: each ASGI middleware adds a coroutine call and a `send` wrapper to every request,
 and Starlette's request/response-object middleware base class adds a task and a stream on top.
@@ -26,6 +26,7 @@ from .observability.access_log import log_request
 from .observability.metrics import IN_PROGRESS, UNMATCHED_ROUTE, record_request
 from .problems import send_problem
 from .request_id import request_id_from
+from .security import head
 from .security.headers import security_headers_for
 
 _logger = structlog.get_logger("errors")
@@ -56,6 +57,9 @@ class RequestPipelineMiddleware:
         ]
         status = 500
         response_started = False
+        is_head = scope["method"] == "HEAD"
+        # What the layers and the app see; `scope` (the server's) keeps the client's method.
+        app_scope = head.as_get(scope) if is_head else scope
 
         async def send_with_headers(message: Message) -> None:
             nonlocal status, response_started
@@ -63,11 +67,13 @@ class RequestPipelineMiddleware:
                 response_started = True
                 status = message["status"]
                 message["headers"] = [*message.get("headers", ()), *extra_headers]
+            elif is_head:
+                message = head.without_body(message)
             await send(message)
 
         IN_PROGRESS.inc()
         try:
-            await self.app(scope, receive, send_with_headers)
+            await self.app(app_scope, receive, send_with_headers)
         except Exception as error:
             _logger.exception("unhandled error", path=scope["path"])
             for report in self.error_reporters:
@@ -83,7 +89,7 @@ class RequestPipelineMiddleware:
         finally:
             IN_PROGRESS.dec()
             duration = time.perf_counter() - start
-            route = self._route_template(scope)
+            route = self._route_template(app_scope)  # the router marks the scope it was given
             record_request(scope["method"], route, status, duration)
             client = scope.get("client")
             log_request(

@@ -3,34 +3,24 @@ without the body.
 
 Why: HTTP wants HEAD wherever GET is (RFC 9110, 9.3.2), and uptime checkers and caches use it,
 but FastAPI routes answer only the methods they declare: HEAD was a 405 on every GET route, and a
-checker that uses HEAD saw the service as down. The route gets a copy of the scope that says GET.
-The scope the server and the outer layers hold still says HEAD, so the server sends no body and
-the access log and metrics name the method the client used.
+checker that uses HEAD saw the service as down. The layers and the route get a copy of the scope
+that says GET. The scope the server holds still says HEAD, so the server sends no body, and the
+access log and metrics name the method the client used.
+
+Two functions, not a layer of their own: the request pipeline (middleware.py) already copies the
+scope's view and wraps `send` for every request, so it calls these in the same pass.
 """
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Scope
 
 
-class HeadAsGetMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+def as_get(scope: Scope) -> Scope:
+    """The scope the app sees for a HEAD request: the same request, as a GET."""
+    return {**scope, "method": "GET"}
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "HEAD":
-            await self.app(scope, receive, send)
-            return
 
-        async def send_without_body(message: Message) -> None:
-            if message["type"] == "http.response.body":
-                message = {**message, "body": b""}
-            await send(message)
-
-        as_get = {**scope, "method": "GET"}
-        try:
-            await self.app(as_get, receive, send_without_body)
-        finally:
-            # The router puts the matched route on the scope it was given; the pipeline reads it
-            # from its own for the route label of the metrics and the access log.
-            for key in ("route", "endpoint"):
-                if key in as_get:
-                    scope[key] = as_get[key]
+def without_body(message: Message) -> Message:
+    """A response message as a HEAD answer sends it: body messages carry no bytes."""
+    if message["type"] == "http.response.body" and message.get("body"):
+        return {**message, "body": b""}
+    return message

@@ -4,7 +4,8 @@ Why here: main.py stays a list of steps, and the order, which matters, is writte
 Each layer is a small pure ASGI class in its own module. They run inside the request pipeline
 (middleware.py), so their refusals are problem documents with its request id and headers, logged
 and counted like any response; the cheapest refusals run first:
-request limits -> trusted hosts -> CORS -> authentication -> rate limit -> HEAD as GET -> the app.
+request limits -> trusted hosts -> CORS -> authentication -> rate limit -> the app. (HEAD is
+answered as GET by the pipeline itself: head.py.)
 CORS runs outside the rate limiter, so a 429 carries the CORS headers a browser needs to read it,
 and a preflight never spends a client's quota. Authentication (auth/authentication.py) only reads
 who is calling, so that the rate limiter counts a signed-in user per user; it refuses nothing.
@@ -16,7 +17,6 @@ from ..auth.authentication import AuthenticationMiddleware
 from ..auth.chosen import AUTHENTICATION
 from ..settings import Settings
 from .cors import CorsMiddleware
-from .head import HeadAsGetMiddleware
 from .hosts import TrustedHostsMiddleware
 from .rate_limit import add_rate_limiting
 from .request_limits import RequestLimitsMiddleware
@@ -25,7 +25,6 @@ from .request_limits import RequestLimitsMiddleware
 def add_security_layers(app: FastAPI, settings: Settings) -> None:
     """Call before the pipeline is added. Each `add_middleware` wraps what was added before it,
     so the innermost layer comes first here."""
-    app.add_middleware(HeadAsGetMiddleware)
     add_rate_limiting(app, settings)
     if AUTHENTICATION.authenticator is not None:  # None: a gateway authenticates (auth = none)
         app.add_middleware(AuthenticationMiddleware)
