@@ -70,16 +70,27 @@ class GeneratedProject:
         self, *command: str, timeout: float = 600, env: dict[str, str] | None = None
     ) -> subprocess.CompletedProcess[str]:
         """Run a command in the project (`env`: variables to add or override), whatever its exit
-        status: for the tests of what fails."""
-        return subprocess.run(
+        status: for the tests of what fails.
+
+        In a session of its own: past `timeout` its whole process group is killed, not only
+        `make`, whose children (a pytest run, a server) would otherwise go on using the CPUs the
+        rest of the suite needs."""
+        with subprocess.Popen(
             command,
             cwd=self.path,
             env={**self.service_env(), **(env or {})},
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            timeout=timeout,
-            check=False,
-        )
+            start_new_session=True,
+        ) as process:
+            try:
+                stdout, stderr = process.communicate(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                stdout, stderr = process.communicate()
+                raise subprocess.TimeoutExpired(command, timeout, stdout, stderr) from None
+        return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
 
     def run(
         self, *command: str, timeout: float = 600, env: dict[str, str] | None = None

@@ -20,6 +20,7 @@ import pytest
 
 from .conftest import on_the_default_set
 from .k8s_tools import CHECKOV_VERSION
+from .once_per_input import once_per_input
 from .project import GeneratedProject
 
 pytestmark = pytest.mark.slow
@@ -174,7 +175,21 @@ def test_sbom_lists_every_runtime_package_of_the_chosen_extras(project: Generate
     assert f"lists the {len(runtime)} runtime packages" in output
 
 
-def test_manifests_checks_every_overlay_with_checkov(project: GeneratedProject) -> None:
+# What `make manifests` reads: once_per_input.py runs it once per distinct content of these. The
+# script's own logic also runs under each set's Python in that set's `make test`
+# (tests/ci/test_manifests.py).
+MANIFESTS_INPUT = ("k8s", "ci/manifests.py", "tools/checkov")
+
+
+def test_manifests_checks_every_overlay_with_checkov(
+    project: GeneratedProject, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    name = ",".join(f"{key}={value}" for key, value in project.answers.items())
+    with once_per_input(tmp_path_factory, "make manifests", project.path, MANIFESTS_INPUT, name):
+        _manifests_pass_checkov(project)
+
+
+def _manifests_pass_checkov(project: GeneratedProject) -> None:
     output = succeeded(make(project, "manifests"))
     for overlay in OVERLAYS:
         line = re.search(
