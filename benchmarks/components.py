@@ -70,7 +70,8 @@ LADDER = [
     Variant("+ request limits", {"BENCH_SECURITY": "request-limits"}),
     Variant("+ trusted hosts", {"BENCH_SECURITY": "request-limits,hosts"}),
     Variant("+ CORS (no Origin sent)", {"BENCH_SECURITY": "request-limits,hosts,cors"}),
-    Variant("+ HEAD as GET (= the service)", {"BENCH_SECURITY": "all"}),
+    Variant("+ authentication", {"BENCH_SECURITY": "request-limits,hosts,cors,authentication"}),
+    Variant("+ rate limit (= the service)", {"BENCH_SECURITY": "all"}),
 ]
 RECOMMENDED = "token-request-id,metric-children,gauge-function,lean-access-log"
 TUNINGS = [

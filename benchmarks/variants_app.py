@@ -10,7 +10,8 @@ BENCH_PIPELINE  "off": the service without its middleware; "all" (default): the 
                 metrics, access-log); the others are replaced by no-ops in the middleware module.
 BENCH_SECURITY  "all" (default): every security layer main.py adds (ALLOWED_HOSTS and
                 CORS_ORIGINS decide whether hosts and cors are among them); "off": none; else the
-                comma-separated layers kept (request-limits, hosts, cors, head).
+                comma-separated layers kept (request-limits, hosts, cors, authentication,
+                rate-limit). HEAD as GET is the pipeline's own (security/head.py), not a layer.
 BENCH_TUNE      comma-separated experiments applied on top (see TUNINGS): candidate changes to
                 the template, measured here before anyone edits template/.
 BENCH_PACKAGE   the service's package (default my_service).
@@ -45,7 +46,8 @@ SECURITY_LAYERS = {
     "request-limits": ("security.request_limits", "RequestLimitsMiddleware"),
     "hosts": ("security.hosts", "TrustedHostsMiddleware"),
     "cors": ("security.cors", "CorsMiddleware"),
-    "head": ("security.head", "HeadAsGetMiddleware"),
+    "authentication": ("auth.authentication", "AuthenticationMiddleware"),
+    "rate-limit": ("security.rate_limit", "RateLimitMiddleware"),
 }
 
 

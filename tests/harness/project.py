@@ -1,5 +1,6 @@
 """A generated project as a user has it: rendered, installed from its lock, run by its Makefile."""
 
+import contextlib
 import json
 import os
 import signal
@@ -42,6 +43,11 @@ import json, os, sys
 from ci.credentials import admin_headers
 print(json.dumps(admin_headers(sys.argv[1], dict(os.environ))))
 """
+
+
+def _kill_group(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGKILL)
 
 
 @dataclass
@@ -87,9 +93,13 @@ class GeneratedProject:
             try:
                 stdout, stderr = process.communicate(timeout=timeout)
             except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                stdout, stderr = process.communicate()
+                _kill_group(process.pid)
+                # Bounded: a descendant that left the group may still hold the pipes.
+                stdout, stderr = process.communicate(timeout=30)
                 raise subprocess.TimeoutExpired(command, timeout, stdout, stderr) from None
+            except BaseException:  # Ctrl-C: the terminal's SIGINT no longer reaches the group
+                _kill_group(process.pid)
+                raise
         return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
 
     def run(

@@ -175,9 +175,8 @@ def test_sbom_lists_every_runtime_package_of_the_chosen_extras(project: Generate
     assert f"lists the {len(runtime)} runtime packages" in output
 
 
-# What `make manifests` reads: once_per_input.py runs it once per distinct content of these. The
-# script's own logic also runs under each set's Python in that set's `make test`
-# (tests/ci/test_manifests.py).
+# What `make manifests` reads, besides the Python it runs under: once_per_input.py runs it once
+# per distinct content of these and python_version.
 MANIFESTS_INPUT = ("k8s", "ci/manifests.py", "tools/checkov")
 
 
@@ -185,7 +184,9 @@ def test_manifests_checks_every_overlay_with_checkov(
     project: GeneratedProject, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     name = ",".join(f"{key}={value}" for key, value in project.answers.items())
-    with once_per_input(tmp_path_factory, "make manifests", project.path, MANIFESTS_INPUT, name):
+    python = f"python {project.answers['python_version']}"
+    step = "make manifests"
+    with once_per_input(tmp_path_factory, step, project.path, MANIFESTS_INPUT, name, python):
         _manifests_pass_checkov(project)
 
 

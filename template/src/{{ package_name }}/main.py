@@ -102,7 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in AUTHENTICATION.routers:
         app.include_router(router)
     app.include_router(items_router)
-    # Request limits, hosts, CORS, authentication, rate limit, HEAD: security/layers.py.
+    # Request limits, hosts, CORS, authentication, rate limit: security/layers.py.
     add_security_layers(app, settings)
     # Added last, so it runs first: every response, CORS preflights included, passes through it.
     app.add_middleware(

@@ -89,7 +89,13 @@ class RequestPipelineMiddleware:
         finally:
             IN_PROGRESS.dec()
             duration = time.perf_counter() - start
-            route = self._route_template(app_scope)  # the router marks the scope it was given
+            if is_head:
+                # The router marks the scope it was given; wrappers outside this one (an
+                # instrumentation's route label) read the server's.
+                for key in ("route", "endpoint"):
+                    if key in app_scope:
+                        scope[key] = app_scope[key]
+            route = self._route_template(scope)
             record_request(scope["method"], route, status, duration)
             client = scope.get("client")
             log_request(
