@@ -49,7 +49,8 @@ class PasswordReusedError(ProblemError):
 
 
 class ResetRefusedError(ProblemError):
-    pass
+    # The token is the credential of this request: unknown, used or expired is a 401.
+    status = HTTPStatus.UNAUTHORIZED
 
 
 _RESET_REFUSED = "The reset token is not valid: it is unknown, used or expired."

@@ -118,7 +118,7 @@ async def change_password(
 @router.post(
     "/api/v1/auth/password-reset",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=problem_responses(400),
+    responses=problem_responses(400, 401),
 )
 async def reset_password(
     data: PasswordResetIn, session: SessionDep, authenticator: Authenticator
