@@ -22,8 +22,9 @@ clears a lockout.
 import secrets
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
+from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Select, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ...problems import NotFoundError, ProblemError
@@ -85,11 +86,7 @@ async def issue_password_reset(session: AsyncSession, *, settings: Settings, ema
     if user is None:
         raise NotFoundError("No user has this e-mail address.")
     now = datetime.now(UTC)
-    await session.execute(
-        update(PasswordReset)
-        .where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))
-        .values(used_at=now)
-    )
+    await _spend_unused_resets(session, user_id=user.id, now=now)
     token = secrets.token_urlsafe(32)
     expires_at = now + timedelta(minutes=settings.password_reset_minutes)
     session.add(PasswordReset(user_id=user.id, token_hash=digest(token), expires_at=expires_at))
@@ -144,10 +141,7 @@ async def _check_new_password(
 ) -> None:
     check_policy(settings, password, email=user.email)
     earlier = await session.scalars(
-        select(PasswordHistory.password_hash)
-        .where(PasswordHistory.user_id == user.id)
-        .order_by(PasswordHistory.id.desc())
-        .limit(settings.password_history - 1)
+        _latest_history(settings, user_id=user.id, column=PasswordHistory.password_hash)
     )
     for password_hash in [user.password_hash, *earlier]:
         if await verify_password(settings, password_hash, password):
@@ -168,21 +162,30 @@ async def _set_password(
     user.locked_until = None
     await session.flush()
     # Only the last PASSWORD_HISTORY - 1 earlier hashes are ever read: the rest go.
-    kept = (
-        select(PasswordHistory.id)
-        .where(PasswordHistory.user_id == user.id)
-        .order_by(PasswordHistory.id.desc())
-        .limit(settings.password_history - 1)
-    )
+    kept = _latest_history(settings, user_id=user.id, column=PasswordHistory.id)
     await session.execute(
         delete(PasswordHistory).where(
             PasswordHistory.user_id == user.id, PasswordHistory.id.not_in(kept)
         )
     )
     await revoke_every_family(session, user_id=user.id)
+    await _spend_unused_resets(session, user_id=user.id, now=datetime.now(UTC))
+    await session.commit()
+
+
+def _latest_history(settings: Settings, *, user_id: int, column: Any) -> Select[Any]:
+    """`column` of the user's PASSWORD_HISTORY - 1 latest earlier passwords: the ones checked."""
+    return (
+        select(column)
+        .where(PasswordHistory.user_id == user_id)
+        .order_by(PasswordHistory.id.desc())
+        .limit(settings.password_history - 1)
+    )
+
+
+async def _spend_unused_resets(session: AsyncSession, *, user_id: int, now: datetime) -> None:
     await session.execute(
         update(PasswordReset)
-        .where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))
-        .values(used_at=datetime.now(UTC))
+        .where(PasswordReset.user_id == user_id, PasswordReset.used_at.is_(None))
+        .values(used_at=now)
     )
-    await session.commit()
